@@ -1,0 +1,44 @@
+import type { ProviderPlugin } from '@keyless/auth-core';
+import type { Flavor } from './flavors.ts';
+import type { Upstream } from './upstream.ts';
+
+/** How a route authenticates upstream. */
+export type RouteAuth =
+  | {
+      readonly kind: 'static';
+      /** Variable the key came from (shown at startup; never the value). */
+      readonly variable: string;
+      readonly header: string;
+      readonly value: string;
+    }
+  | {
+      readonly kind: 'federated';
+      /** e.g. `github-oidc`. */
+      readonly type: string;
+      readonly plugin: ProviderPlugin;
+      readonly config: unknown;
+    };
+
+export interface RouteConfig {
+  readonly name: string;
+  readonly port: number;
+  readonly upstream: Upstream;
+  readonly flavor: Flavor;
+  readonly auth: RouteAuth;
+}
+
+/** The validated, frozen configuration of one gateway process. */
+export interface GatewayConfig {
+  readonly host: string;
+  readonly managementPort: number;
+  /** Bytes. */
+  readonly bodyLimit: number;
+  readonly upstreamTimeoutMs: number;
+  readonly credentialWaitMs: number;
+  readonly shutdownGraceMs: number;
+  readonly clientKey: string | undefined;
+  readonly logLevel: string;
+  readonly routes: readonly RouteConfig[];
+  /** Things worth a warning at startup (e.g. a static key replaced by federation). */
+  readonly warnings: readonly string[];
+}

@@ -1,0 +1,7 @@
+import type { ProviderPlugin } from '@keyless/auth-core';
+
+/**
+ * The federated identity providers this gateway ships: the one registration
+ * list a new provider library is added to.
+ */
+export const PROVIDER_PLUGINS: readonly ProviderPlugin[] = [];

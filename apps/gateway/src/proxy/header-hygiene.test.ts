@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { forwardedRequestHeaders } from './header-hygiene.ts';
+
+describe('forwardedRequestHeaders', () => {
+  it('strips credentials, spoofable proxy headers and hop-by-hop headers', () => {
+    const out = forwardedRequestHeaders({
+      host: 'gateway',
+      'content-length': '3',
+      authorization: 'Bearer client',
+      'proxy-authorization': 'Basic x',
+      'x-api-key': 'k',
+      'api-key': 'k',
+      'x-goog-api-key': 'k',
+      'x-amz-security-token': 't',
+      'x-amz-date': 'd',
+      'amz-sdk-invocation-id': 'i',
+      cookie: 'c=1',
+      forwarded: 'for=1.2.3.4',
+      via: '1.1 x',
+      'x-forwarded-for': '1.2.3.4',
+      'x-forwarded-host': 'evil',
+      connection: 'keep-alive, x-secret-hop',
+      'x-secret-hop': 'dropped',
+      'keep-alive': 'timeout=5',
+      te: 'trailers',
+      'transfer-encoding': 'chunked',
+      upgrade: 'h2c',
+      'proxy-connection': 'keep-alive',
+      trailer: 'x',
+    });
+    expect(out).toEqual({});
+  });
+
+  it('passes every other header unchanged', () => {
+    const headers = {
+      'anthropic-version': '2023-06-01',
+      'anthropic-beta': 'tools-2024',
+      'x-stainless-lang': 'js',
+      'x-request-id': 'abc',
+      'x-initiator': 'agent',
+      originator: 'codex',
+      'content-type': 'application/json',
+      accept: 'text/event-stream',
+      'accept-encoding': 'gzip',
+    };
+    expect(forwardedRequestHeaders(headers)).toEqual(headers);
+  });
+
+  it('joins repeated headers', () => {
+    expect(forwardedRequestHeaders({ 'x-multi': ['a', 'b'] })).toEqual({ 'x-multi': 'a, b' });
+  });
+});

@@ -1,0 +1,130 @@
+import {
+  CredentialPool,
+  IdTokenMinter,
+  Redactor,
+  createCredentialMetrics,
+  createEgressDispatcher,
+  createLogger,
+  parseGithubOidcConfig,
+  staticCredential,
+  type Environment,
+  type RouteCredential,
+} from '@keyless/auth-core';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import type { GatewayConfig, RouteConfig } from '../config/gateway-config.ts';
+import { createGatewayMetrics } from './gateway-metrics.ts';
+import { createManagementServer } from './management-server.ts';
+import { createRouteServer } from './route-server.ts';
+
+/** A gateway that is listening. */
+export interface RunningGateway {
+  readonly logger: Logger;
+  /** Base URL of each route listener by route name. */
+  readonly urls: Readonly<Record<string, string>>;
+  readonly managementUrl: string;
+  /** Stops accepting, lets in-flight requests finish up to the grace bound, then closes everything. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts every configured route listener and the management listener. Static
+ * secrets are registered for redaction before anything is logged.
+ */
+export async function startGateway(config: GatewayConfig, env: Environment): Promise<RunningGateway> {
+  const redactor = new Redactor();
+  for (const route of config.routes) {
+    if (route.auth.kind === 'static') redactor.register(route.auth.value.replace(/^Bearer /, ''));
+  }
+  if (config.clientKey) redactor.register(config.clientKey);
+
+  const logger = createLogger({ level: config.logLevel, redactor });
+  const registry = new Registry();
+  const metrics = createGatewayMetrics(registry);
+  const credentialMetrics = createCredentialMetrics(registry);
+  const dispatcher = createEgressDispatcher({ timeoutMs: config.upstreamTimeoutMs });
+
+  let pool: CredentialPool | undefined;
+  const credentialFor = (route: RouteConfig): RouteCredential => {
+    if (route.auth.kind === 'static') return staticCredential(route.auth.header, route.auth.value);
+    pool ??= new CredentialPool({
+      minter: new IdTokenMinter({ config: parseGithubOidcConfig(env), redactor, dispatcher }),
+      redactor,
+      logger,
+      metrics: credentialMetrics,
+      auth: route.auth.type,
+      waitTimeoutMs: config.credentialWaitMs,
+    });
+    return pool.get(route.auth.plugin, route.auth.config);
+  };
+
+  for (const warning of config.warnings) logger.warn({ event: 'config.warning' }, warning);
+  logger.info(
+    {
+      event: 'gateway.routes',
+      routes: config.routes.map((route) => ({
+        route: route.name,
+        port: route.port,
+        upstream: route.upstream.origin + route.upstream.basePath,
+        auth: route.auth.kind === 'static' ? `static (${route.auth.variable})` : `${route.auth.type} (${route.auth.plugin.name})`,
+      })),
+    },
+    'configured routes',
+  );
+
+  const credentials = config.routes.map((route) => ({ route, credential: credentialFor(route) }));
+  for (const { route, credential } of credentials) credentialMetrics.trackExpiry(route.name, credential);
+  const deps = {
+    logger,
+    redactor,
+    dispatcher,
+    metrics,
+    credentialMetrics,
+    bodyLimit: config.bodyLimit,
+    upstreamTimeoutMs: config.upstreamTimeoutMs,
+    clientKey: config.clientKey,
+  };
+  const servers: FastifyInstance[] = [];
+  const urls: Record<string, string> = {};
+  const closeAll = async () => {
+    await Promise.allSettled(servers.map((server) => server.close()));
+    pool?.close();
+    await dispatcher.close();
+  };
+  try {
+    for (const { route, credential } of credentials) {
+      const server = await createRouteServer(route, credential, deps);
+      servers.push(server);
+      urls[route.name] = await server.listen({ host: config.host, port: route.port });
+    }
+    const management = createManagementServer(
+      credentials.map(({ route, credential }) => ({ name: route.name, credential })),
+      registry,
+      logger,
+    );
+    servers.push(management);
+    const managementUrl = await management.listen({ host: config.host, port: config.managementPort });
+    pool?.start();
+    logger.info({ event: 'gateway.listening', urls, managementUrl }, 'keyless is listening');
+
+    return {
+      logger,
+      urls,
+      managementUrl,
+      close: async () => {
+        logger.info({ event: 'gateway.stopping', graceMs: config.shutdownGraceMs }, 'stopping');
+        const grace = setTimeout(() => {
+          logger.warn({ event: 'gateway.grace_expired' }, 'closing connections still open');
+          for (const server of servers) server.server.closeAllConnections();
+        }, config.shutdownGraceMs);
+        await closeAll();
+        clearTimeout(grace);
+        logger.info({ event: 'gateway.stopped' }, 'stopped');
+      },
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}

@@ -1,0 +1,126 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port.ts';
+
+const MAIN = fileURLToPath(new URL('../../../apps/gateway/src/main.ts', import.meta.url));
+const ROUTE_PORT_VARIABLES = {
+  openai: 'KEYLESS_OPENAI_PORT',
+  anthropic: 'KEYLESS_ANTHROPIC_PORT',
+  copilot: 'KEYLESS_COPILOT_PORT',
+  gemini: 'KEYLESS_GEMINI_PORT',
+  vertex: 'KEYLESS_VERTEX_PORT',
+  bedrock: 'KEYLESS_BEDROCK_PORT',
+} as const;
+
+/** A gateway started as a real process (`keyless serve`). */
+export interface GatewayProcess {
+  /** Base URL of a route listener, e.g. `http://127.0.0.1:40123`. */
+  url(route: string): string;
+  readonly managementUrl: string;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** Parsed JSON log lines so far. */
+  logs(): Array<Record<string, unknown>>;
+  /** Sends `signal` and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  readonly child: ChildProcess;
+}
+
+export interface GatewayStartOptions {
+  readonly args?: readonly string[];
+  /** ms to wait for `gateway.listening`; default 20000. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * The environment a gateway child gets: only what the test passes, plus PATH
+ * and HOME, so that the developer's proxy or key variables never leak in.
+ * Every route and the management port get free ports unless given.
+ */
+async function childEnv(env: Record<string, string>): Promise<Record<string, string>> {
+  const ports: Record<string, string> = {};
+  for (const variable of [...Object.values(ROUTE_PORT_VARIABLES), 'KEYLESS_MANAGEMENT_PORT']) {
+    if (env[variable] === undefined) ports[variable] = String(await freePort());
+  }
+  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...ports, ...env };
+}
+
+function spawnGateway(env: Record<string, string>, args: readonly string[]): ChildProcess {
+  return spawn(process.execPath, [MAIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Starts the gateway and waits until it logs that it is listening. */
+export async function startGatewayProcess(
+  env: Record<string, string>,
+  options: GatewayStartOptions = {},
+): Promise<GatewayProcess> {
+  const child = spawnGateway(await childEnv(env), options.args ?? ['serve']);
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const listening = new Promise<{ urls: Record<string, string>; managementUrl: string }>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`gateway did not start in time; output:\n${output}`)),
+      options.timeoutMs ?? 20_000,
+    );
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      for (const line of parseLines(output)) {
+        if (line.event === 'gateway.listening') {
+          clearTimeout(timer);
+          resolve(line as never);
+        }
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`gateway exited with ${code} before listening; output:\n${output}`));
+    });
+  });
+  const { urls, managementUrl } = await listening;
+  return {
+    url(route) {
+      const url = urls[route];
+      if (!url) throw new Error(`route ${route} is not listening; routes: ${Object.keys(urls).join(', ')}`);
+      return url;
+    },
+    managementUrl,
+    output: () => output,
+    logs: () => parseLines(output),
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+    child,
+  };
+}
+
+/** Runs the gateway expecting it to exit by itself (e.g. a configuration error). */
+export async function runGatewayToExit(
+  env: Record<string, string>,
+  args: readonly string[] = ['serve'],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawnGateway(await childEnv(env), args);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+function parseLines(text: string): Array<Record<string, unknown>> {
+  const lines: Array<Record<string, unknown>> = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      lines.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // a partial line still being written
+    }
+  }
+  return lines;
+}
