@@ -1,7 +1,8 @@
 import type { ProviderPlugin } from '@keyless/auth-core';
+import { gcpPlugin } from '@keyless/providers-gcp';
 
 /**
  * The federated identity providers this gateway ships: the one registration
  * list a new provider library is added to.
  */
-export const PROVIDER_PLUGINS: readonly ProviderPlugin[] = [];
+export const PROVIDER_PLUGINS: readonly ProviderPlugin[] = [gcpPlugin];

@@ -48,7 +48,7 @@ describe('egress: TLS verification and forward proxies', () => {
     try {
       const res = await models(gateway.url('openai'));
       expect(res.status).toBe(502);
-      const body = await res.json();
+      const body = (await res.json()) as { error: { code: string; message: string } };
       expect(body.error.code).toBe('upstream_unreachable');
       expect(body.error.message).toMatch(/certificate/i);
       expect(tlsUpstream.requests.length).toBe(before);

@@ -121,7 +121,7 @@ describe('request handling', () => {
 
   it('requires the client key and replaces it with the real credential', async () => {
     const before = openai.requests.length;
-    for (const headers of [{}, { authorization: 'Bearer wrong-key' }, { 'x-api-key': 'wrong-key' }]) {
+    for (const headers of [{}, { authorization: 'Bearer wrong-key' }, { 'x-api-key': 'wrong-key' }] as Record<string, string>[]) {
       const res = await fetch(`${gateway.url('openai')}/v1/models`, { headers });
       expect(res.status).toBe(401);
       expect(await res.json()).toMatchObject({ error: { code: 'unauthorized_client' } });

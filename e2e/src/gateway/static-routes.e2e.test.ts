@@ -47,7 +47,7 @@ describe('static credentials on every built-in route', () => {
   it('openai: Authorization: Bearer, client path forwarded unchanged', async () => {
     const res = await post('openai', '/v1/chat/completions', CHAT);
     expect(res.status).toBe(200);
-    expect((await res.json()).object).toBe('chat.completion');
+    expect(((await res.json()) as { object: string }).object).toBe('chat.completion');
     const seen = openai.requests.at(-1)!;
     expect(seen.url).toBe('/v1/chat/completions');
     expect(seen.headers.authorization).toBe(`Bearer ${KEYS.OPENAI_API_KEY}`);
@@ -155,7 +155,7 @@ describe('static credentials on every built-in route', () => {
   it('reports every route ready on /readyz and serves /healthz and /metrics', async () => {
     const ready = await fetch(`${gateway.managementUrl}/readyz`);
     expect(ready.status).toBe(200);
-    const body = await ready.json();
+    const body = (await ready.json()) as { routes: Array<{ route: string; state: string }> };
     expect(body.routes.map((r: { route: string }) => r.route).sort()).toEqual(
       ['anthropic', 'bedrock', 'copilot', 'gemini', 'openai', 'vertex'],
     );

@@ -2,7 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.ts';
 
-const MAIN = fileURLToPath(new URL('../../../apps/gateway/src/main.ts', import.meta.url));
+/** Entry points: the shipped CLI, or the CLI with the test-only plugin registered. */
+const ENTRIES = {
+  gateway: fileURLToPath(new URL('../../../apps/gateway/src/main.ts', import.meta.url)),
+  'with-test-plugin': fileURLToPath(new URL('./gateway-with-test-plugin.ts', import.meta.url)),
+} as const;
 const ROUTE_PORT_VARIABLES = {
   openai: 'KEYLESS_OPENAI_PORT',
   anthropic: 'KEYLESS_ANTHROPIC_PORT',
@@ -28,6 +32,8 @@ export interface GatewayProcess {
 
 export interface GatewayStartOptions {
   readonly args?: readonly string[];
+  /** Which entry point to run; default the shipped gateway. */
+  readonly entry?: keyof typeof ENTRIES;
   /** ms to wait for `gateway.listening`; default 20000. */
   readonly timeoutMs?: number;
 }
@@ -45,8 +51,12 @@ async function childEnv(env: Record<string, string>): Promise<Record<string, str
   return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...ports, ...env };
 }
 
-function spawnGateway(env: Record<string, string>, args: readonly string[]): ChildProcess {
-  return spawn(process.execPath, [MAIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnGateway(
+  env: Record<string, string>,
+  args: readonly string[],
+  entry: keyof typeof ENTRIES = 'gateway',
+): ChildProcess {
+  return spawn(process.execPath, [ENTRIES[entry], ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Starts the gateway and waits until it logs that it is listening. */
@@ -54,7 +64,7 @@ export async function startGatewayProcess(
   env: Record<string, string>,
   options: GatewayStartOptions = {},
 ): Promise<GatewayProcess> {
-  const child = spawnGateway(await childEnv(env), options.args ?? ['serve']);
+  const child = spawnGateway(await childEnv(env), options.args ?? ['serve'], options.entry);
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const listening = new Promise<{ urls: Record<string, string>; managementUrl: string }>((resolve, reject) => {
@@ -99,9 +109,9 @@ export async function startGatewayProcess(
 /** Runs the gateway expecting it to exit by itself (e.g. a configuration error). */
 export async function runGatewayToExit(
   env: Record<string, string>,
-  args: readonly string[] = ['serve'],
+  options: GatewayStartOptions = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawnGateway(await childEnv(env), args);
+  const child = spawnGateway(await childEnv(env), options.args ?? ['serve'], options.entry);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));

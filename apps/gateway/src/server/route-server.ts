@@ -182,7 +182,7 @@ export async function createRouteServer(
         ...(body ? { body, contentType: request.headers['content-type'] ?? 'application/octet-stream' } : {}),
         rewriteRequestHeaders: () => outgoing.headers,
         // `path` carries the filtered query; without this reply-from falls back to the client's.
-        queryString: (search: string) => search.slice(1),
+        queryString: (search: string | undefined) => search?.slice(1) ?? '',
         timeout: deps.upstreamTimeoutMs,
         onError: (errorReply, { error }) => {
           const message = `upstream ${origin}: ${deps.redactor.describe(error)}`;

@@ -1,0 +1,2 @@
+export { runCli } from './cli.ts';
+export { PROVIDER_PLUGINS } from './plugins.ts';

@@ -1,0 +1,3 @@
+export * from './fakes/index.ts';
+export * from './harness/gateway-process.ts';
+export * from './harness/canary.ts';

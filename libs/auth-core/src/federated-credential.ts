@@ -1,0 +1,167 @@
+import type { Logger } from 'pino';
+import { CredentialCache } from './credential-cache.ts';
+import type { CredentialCacheOptions, CredentialEvent } from './credential-cache.ts';
+import type { CredentialMetrics } from './credential-metrics.ts';
+import { KeylessError, ExchangeError } from './errors.ts';
+import { GITHUB_OIDC_HOP } from './github-oidc.ts';
+import type { IdTokenMinter } from './github-oidc.ts';
+import type { AcquireContext, AcquiredCredential, ProviderPlugin } from './plugin.ts';
+import type { Redactor } from './redaction.ts';
+import type { RouteCredential } from './route-credential.ts';
+
+/** Auth type of a federated credential when none is given. */
+export const DEFAULT_AUTH_TYPE = 'github-oidc';
+
+/** Everything a federated credential needs besides its plugin and config (shared by a CredentialPool). */
+export interface FederatedCredentialSharedOptions {
+  /** Mints GitHub OIDC tokens (never cached). */
+  minter: Pick<IdTokenMinter, 'mint'>;
+  /** Receives every token the moment it exists; describes errors for logs, status and 503 bodies. */
+  redactor: Pick<Redactor, 'register' | 'describe'>;
+  logger: Logger;
+  metrics?: CredentialMetrics;
+  /** `AWF_AUTH_TYPE` in effect; default `github-oidc`. */
+  auth?: string;
+  /** How long a request waits for a credential, ms (`KEYLESS_CREDENTIAL_WAIT_MS`). */
+  waitTimeoutMs?: number;
+  /** Engine tunables and seams (clock in ms epoch, random, policy) for tests. */
+  engine?: Pick<CredentialCacheOptions<unknown>, 'acquireTimeoutMs' | 'policy' | 'now' | 'random'>;
+}
+
+/** Options of `federatedCredential`. */
+export interface FederatedCredentialOptions<C, M> extends FederatedCredentialSharedOptions {
+  plugin: ProviderPlugin<C, M>;
+  /** The plugin's parsed, frozen config. */
+  config: C;
+}
+
+interface HopRecord {
+  readonly hop: string;
+  /** ms */
+  readonly durationMs: number;
+  readonly ok: boolean;
+}
+
+/**
+ * A RouteCredential whose credential the core keeps fresh: `plugin.acquire`
+ * performs the exchanges, a CredentialCache schedules them, and every event
+ * becomes a log line and metrics. The material never reaches a log.
+ */
+export function federatedCredential<C, M>(
+  options: FederatedCredentialOptions<C, M>,
+): RouteCredential {
+  const { plugin, config, minter, redactor, metrics } = options;
+  const now = options.engine?.now ?? (() => Date.now());
+  const auth = options.auth ?? DEFAULT_AUTH_TYPE;
+  const logger = options.logger.child({ provider: plugin.name, auth });
+  // Exchanges run one at a time (single flight), so the latest attempt's hops are the ones an event reports.
+  let hops: HopRecord[] = [];
+
+  async function timeHop<T>(record: HopRecord[], hop: string, run: () => Promise<T>): Promise<T> {
+    const startedAt = now();
+    let ok = false;
+    try {
+      const result = await run();
+      ok = true;
+      return result;
+    } finally {
+      const durationMs = now() - startedAt;
+      record.push({ hop, durationMs, ok });
+      metrics?.recordHop(plugin.name, hop, durationMs / 1000, ok ? 'success' : 'failure');
+      logger.debug({ event: 'credential.hop', hop, durationMs, ok }, 'exchange hop finished');
+    }
+  }
+
+  async function acquire(signal: AbortSignal): Promise<AcquiredCredential<M>> {
+    const record: HopRecord[] = [];
+    hops = record;
+    const context: AcquireContext = {
+      signal,
+      registerSecret: (value) => redactor.register(value),
+      hop: (name, run) => timeHop(record, name, run),
+      mintIdToken: (audience) =>
+        timeHop(record, GITHUB_OIDC_HOP, async () => (await minter.mint(audience, signal)).token),
+    };
+    const credential = await plugin.acquire(config, context);
+    // Structured material (e.g. AWS keys) is registered by the plugin; a bare token here.
+    if (typeof credential.material === 'string') redactor.register(credential.material);
+    return credential;
+  }
+
+  const seconds = (ms: number) => Math.max(0, Math.round(ms / 1000));
+
+  function observe(event: CredentialEvent): void {
+    const at = now();
+    if (event.type === 'acquired') {
+      metrics?.recordRefresh(plugin.name, 'success');
+      logger.info(
+        {
+          event: event.replaced ? 'credential.refreshed' : 'credential.acquired',
+          reason: event.reason,
+          generation: event.credential.generation,
+          remainingSeconds: seconds(event.credential.expiresAt - at),
+          refreshInSeconds:
+            event.refreshInMs === undefined ? undefined : seconds(event.refreshInMs),
+          durationMs: event.durationMs,
+          hops,
+        },
+        event.replaced ? 'credential refreshed' : 'credential acquired',
+      );
+    } else if (event.type === 'failed') {
+      metrics?.recordRefresh(plugin.name, 'failure');
+      const error = event.error;
+      const fields = {
+        event: event.served ? 'credential.refresh_failed' : 'credential.acquire_failed',
+        reason: event.reason,
+        failures: event.failures,
+        remainingSeconds: event.served ? seconds(event.served.expiresAt - at) : 0,
+        retryInSeconds: seconds(event.retryInMs),
+        durationMs: event.durationMs,
+        hops,
+        error: redactor.describe(error),
+        ...(error instanceof KeylessError ? { code: error.code, fix: error.fix } : {}),
+        ...(error instanceof ExchangeError ? { hop: error.hop, retryable: error.retryable } : {}),
+      };
+      if (event.served)
+        logger.warn(fields, 'credential refresh failed; serving the current credential');
+      else logger.error(fields, 'credential acquisition failed');
+    } else {
+      logger.warn(
+        {
+          event: 'credential.invalidated',
+          generation: event.credential.generation,
+          remainingSeconds: seconds(event.credential.expiresAt - at),
+        },
+        'upstream rejected the credential; renewing',
+      );
+    }
+  }
+
+  const cache = new CredentialCache<M>({
+    ...options.engine,
+    acquire,
+    observe,
+    label: `the ${plugin.name} credential`,
+    describeError: (error) => redactor.describe(error),
+    ...(options.waitTimeoutMs === undefined ? {} : { waitTimeoutMs: options.waitTimeoutMs }),
+  });
+
+  return {
+    provider: plugin.name,
+    auth,
+    signsBody: plugin.signsBody === true,
+    renewable: true,
+    async attach(request) {
+      const lease = await cache.get();
+      await plugin.apply(lease.material, request);
+      // Never the lease itself: it holds the material.
+      return { generation: lease.generation, acquiredAt: lease.acquiredAt };
+    },
+    async renew(attachment) {
+      await cache.renew(attachment);
+    },
+    status: () => cache.status(),
+    start: () => cache.start(),
+    close: () => cache.close(),
+  };
+}

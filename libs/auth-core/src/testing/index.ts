@@ -1,0 +1,2 @@
+export * from './scripted-acquire.ts';
+export * from './test-plugin.ts';

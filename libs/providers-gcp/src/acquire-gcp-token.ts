@@ -1,0 +1,96 @@
+import type { AcquireContext, AcquiredCredential } from '@keyless/auth-core';
+import type { IdentityPoolClientOptions } from 'google-auth-library';
+import { createEgressDispatcher, egressSecrets } from './egress.ts';
+import { GcpMalformedAnswerError, mapGcpError } from './errors.ts';
+import { GCP_IAM_HOP, GCP_STS_HOP, type GcpHop } from './gcp-hops.ts';
+import { GcpTransport } from './gcp-transport.ts';
+import { createIdentityPoolClient, type GcpClientFactory } from './identity-pool-client.ts';
+import type { GcpConfig } from './parse-gcp-config.ts';
+
+/** What the GCP plugin attaches to requests. */
+export interface GcpMaterial {
+  /** OAuth access token (federated, or the impersonated service account's). */
+  readonly accessToken: string;
+}
+
+/** Subject token type of a GitHub OIDC token (a JWT) in the STS exchange. */
+export const GCP_SUBJECT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
+
+/**
+ * Lifetime assumed when STS answers without `expires_in`, ms: that of the GitHub
+ * token, the shortest a federated token is known to live.
+ */
+export const GCP_FALLBACK_LIFETIME_MS = 300_000;
+
+/** Seams of an acquisition; each has a real default. */
+export interface GcpAcquireDeps {
+  readonly createClient?: GcpClientFactory;
+  /** Per-hop request timeout, ms. */
+  readonly hopTimeoutMs?: number;
+}
+
+/** The IdentityPoolClient options of one acquisition (without transports). */
+export function identityPoolOptions(config: GcpConfig, context: AcquireContext): IdentityPoolClientOptions {
+  return {
+    type: 'external_account',
+    audience: config.stsAudience,
+    subject_token_type: GCP_SUBJECT_TOKEN_TYPE,
+    token_url: config.tokenUrl,
+    // A fresh GitHub token per exchange: it lives 5 minutes and the core decides when to refresh.
+    subject_token_supplier: { getSubjectToken: () => context.mintIdToken(config.oidcAudience) },
+    scopes: [...config.scopes],
+    ...(config.impersonationUrl === undefined
+      ? {}
+      : {
+          service_account_impersonation_url: config.impersonationUrl,
+          service_account_impersonation: { token_lifetime_seconds: config.tokenLifetimeSeconds },
+        }),
+  };
+}
+
+/**
+ * Performs one real exchange: GitHub OIDC token -> STS federated token
+ * (-> IAM Credentials `generateAccessToken` when impersonating), with a new SDK
+ * client, so the core alone decides when to refresh. Reports the expiry from the
+ * answer: `expires_in` of STS (direct federation may inherit the GitHub token's
+ * 5 minutes) or `expireTime` of IAM Credentials.
+ */
+export async function acquireGcpToken(
+  config: GcpConfig,
+  context: AcquireContext,
+  deps: GcpAcquireDeps = {},
+): Promise<AcquiredCredential<GcpMaterial>> {
+  for (const secret of egressSecrets(config.egress)) context.registerSecret(secret);
+  const dispatcher = createEgressDispatcher(config.egress);
+  let hop: GcpHop = GCP_STS_HOP;
+  const transport = (name: GcpHop) =>
+    new GcpTransport({
+      hop: name,
+      context,
+      dispatcher,
+      timeoutMs: deps.hopTimeoutMs,
+      onStart: (started) => (hop = started),
+    });
+  try {
+    const client = (deps.createClient ?? createIdentityPoolClient)(identityPoolOptions(config, context), {
+      sts: transport(GCP_STS_HOP),
+      iam: transport(GCP_IAM_HOP),
+    });
+    const { token } = await client.getAccessToken();
+    const answeredBy: GcpHop = config.impersonationUrl === undefined ? GCP_STS_HOP : GCP_IAM_HOP;
+    if (typeof token !== 'string' || !token) throw new GcpMalformedAnswerError(answeredBy, 'an access token');
+    context.registerSecret(token);
+    const expiry = client.credentials.expiry_date;
+    const expiresAt = expiry === undefined || expiry === null ? Date.now() + GCP_FALLBACK_LIFETIME_MS : expiry;
+    if (!Number.isFinite(expiresAt)) throw new GcpMalformedAnswerError(answeredBy, 'a valid expiry time');
+    if (expiresAt <= Date.now()) {
+      throw new GcpMalformedAnswerError(answeredBy, 'an expiry in the future (check the system clock)');
+    }
+    return { material: Object.freeze({ accessToken: token }), expiresAt };
+  } catch (error) {
+    throw mapGcpError(error, { hop, config, aborted: context.signal.aborted });
+  } finally {
+    // Connections belong to this acquisition only; nothing lingers between refreshes.
+    await dispatcher.close().catch(() => {});
+  }
+}

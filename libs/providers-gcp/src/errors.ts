@@ -1,0 +1,364 @@
+import { ExchangeError, KeylessError, settingLabel } from '@keyless/auth-core';
+import { GCP_IAM_HOP, GCP_STS_HOP, type GcpHop } from './gcp-hops.ts';
+import {
+  GCP_OIDC_AUDIENCE,
+  GCP_SCOPE,
+  GCP_SERVICE_ACCOUNT,
+  GCP_TOKEN_LIFETIME,
+  GCP_WORKLOAD_IDENTITY_PROVIDER,
+} from './gcp-settings.ts';
+import type { GcpConfig } from './parse-gcp-config.ts';
+import { defaultOidcAudience, poolPrincipalSet } from './workload-identity-provider.ts';
+
+/** What a GCP failure carries besides code, hop and fix. */
+export interface GcpErrorDetails {
+  /** The remote error as sent (`invalid_grant: ...`, `PERMISSION_DENIED: ...`), one line. */
+  readonly reason?: string;
+  /** HTTP status of the failed hop; absent when no answer arrived. */
+  readonly upstreamStatus?: number;
+  readonly cause?: unknown;
+}
+
+/** Base of the GCP plugin's exchange errors: the remote reason and status, a one-line fix. */
+export class GcpExchangeError extends ExchangeError {
+  readonly reason: string | undefined;
+  readonly upstreamStatus: number | undefined;
+
+  constructor(code: string, hop: GcpHop, message: string, fix: string, retryable: boolean, details: GcpErrorDetails) {
+    super(code, hop, details.reason ? `${message}: ${details.reason}` : message, {
+      fix,
+      retryable,
+      cause: details.cause,
+    });
+    this.name = 'GcpExchangeError';
+    this.reason = details.reason;
+    this.upstreamStatus = details.upstreamStatus;
+  }
+}
+
+/** STS `invalid_grant`: the GitHub token's `aud` is not among the provider's allowed audiences. */
+export class GcpAudienceMismatchError extends GcpExchangeError {
+  constructor(oidcAudience: string, defaultAudience: string, details: GcpErrorDetails) {
+    super(
+      'KEYLESS_ERR_GCP_AUDIENCE_MISMATCH',
+      GCP_STS_HOP,
+      `GCP STS rejected the GitHub token's audience "${oidcAudience}"`,
+      `Set ${settingLabel(GCP_OIDC_AUDIENCE)} to one of the provider's allowed audiences (a provider without that list accepts only ${defaultAudience}), or add "${oidcAudience}" to them.`,
+      false,
+      details,
+    );
+    this.name = 'GcpAudienceMismatchError';
+  }
+}
+
+/** STS: the provider's attribute condition rejected the GitHub token's claims. */
+export class GcpAttributeConditionError extends GcpExchangeError {
+  constructor(details: GcpErrorDetails) {
+    super(
+      'KEYLESS_ERR_GCP_ATTRIBUTE_CONDITION',
+      GCP_STS_HOP,
+      "The workload identity provider's attribute condition rejected the GitHub token",
+      "Make the provider's attribute condition accept this workflow's claims (compare repository, ref and sub from `keyless doctor` with the condition).",
+      false,
+      details,
+    );
+    this.name = 'GcpAttributeConditionError';
+  }
+}
+
+const TRANSIENT_GRANT = /expired|stale|not yet valid|future|too early/i;
+
+/** STS `invalid_grant` for another reason (issuer, signature, expiry of the GitHub token). */
+export class GcpInvalidGrantError extends GcpExchangeError {
+  constructor(details: GcpErrorDetails) {
+    super(
+      'KEYLESS_ERR_GCP_INVALID_GRANT',
+      GCP_STS_HOP,
+      'GCP STS rejected the GitHub token',
+      "Check the provider's issuer (https://token.actions.githubusercontent.com, or your GHES issuer) and attribute mapping; an expired token is retried with a fresh one.",
+      TRANSIENT_GRANT.test(details.reason ?? ''),
+      details,
+    );
+    this.name = 'GcpInvalidGrantError';
+  }
+}
+
+/** STS `invalid_target`: the pool or provider does not exist, or is disabled or deleted. */
+export class GcpProviderNotFoundError extends GcpExchangeError {
+  constructor(provider: string, details: GcpErrorDetails) {
+    super(
+      'KEYLESS_ERR_GCP_PROVIDER_NOT_FOUND',
+      GCP_STS_HOP,
+      `GCP STS does not know the workload identity provider "${provider}"`,
+      `Check ${settingLabel(GCP_WORKLOAD_IDENTITY_PROVIDER)}: the pool or provider is missing, disabled or deleted, or the project number is wrong.`,
+      false,
+      details,
+    );
+    this.name = 'GcpProviderNotFoundError';
+  }
+}
+
+/** IAM Credentials `PERMISSION_DENIED`: the federated identity may not impersonate the service account. */
+export class GcpImpersonationDeniedError extends GcpExchangeError {
+  constructor(serviceAccount: string, principalSet: string, details: GcpErrorDetails) {
+    super(
+      'KEYLESS_ERR_GCP_IMPERSONATION_DENIED',
+      GCP_IAM_HOP,
+      `Impersonating ${serviceAccount} was denied`,
+      `Grant roles/iam.workloadIdentityUser on ${serviceAccount} to ${principalSet}/attribute.repository/OWNER/REPO (or the matching principal).`,
+      false,
+      details,
+    );
+    this.name = 'GcpImpersonationDeniedError';
+  }
+}
+
+/** IAM Credentials `NOT_FOUND`: the service account does not exist. */
+export class GcpServiceAccountNotFoundError extends GcpExchangeError {
+  constructor(serviceAccount: string, details: GcpErrorDetails) {
+    super(
+      'KEYLESS_ERR_GCP_SERVICE_ACCOUNT_NOT_FOUND',
+      GCP_IAM_HOP,
+      `Service account ${serviceAccount} does not exist`,
+      `Check ${settingLabel(GCP_SERVICE_ACCOUNT)}: gcloud iam service-accounts describe ${serviceAccount}.`,
+      false,
+      details,
+    );
+    this.name = 'GcpServiceAccountNotFoundError';
+  }
+}
+
+/** A Google API the exchange needs is disabled in the project. */
+export class GcpApiDisabledError extends GcpExchangeError {
+  constructor(hop: GcpHop, project: string, details: GcpErrorDetails) {
+    const service = hop === GCP_STS_HOP ? 'sts.googleapis.com' : 'iamcredentials.googleapis.com';
+    super(
+      'KEYLESS_ERR_GCP_API_DISABLED',
+      hop,
+      `The ${service} API is disabled in project ${project}`,
+      `Enable it: gcloud services enable ${service} --project ${project}.`,
+      false,
+      details,
+    );
+    this.name = 'GcpApiDisabledError';
+  }
+}
+
+/** Any other 4xx answer of STS or IAM Credentials. */
+export class GcpRejectedError extends GcpExchangeError {
+  constructor(hop: GcpHop, details: GcpErrorDetails) {
+    super(
+      'KEYLESS_ERR_GCP_REJECTED',
+      hop,
+      hop === GCP_STS_HOP ? 'GCP STS rejected the token exchange' : 'IAM Credentials rejected the impersonation',
+      hop === GCP_STS_HOP
+        ? `Check the workload identity provider configuration and ${GCP_SCOPE.env} against the reason above.`
+        : `Check ${GCP_TOKEN_LIFETIME.env} (over 3600 s needs the lifetime-extension org policy) and ${GCP_SCOPE.env}.`,
+      false,
+      details,
+    );
+    this.name = 'GcpRejectedError';
+  }
+}
+
+/** A 5xx or 429 answer: Google is having trouble; retrying helps. */
+export class GcpUnavailableError extends GcpExchangeError {
+  constructor(hop: GcpHop, details: GcpErrorDetails) {
+    super(
+      'KEYLESS_ERR_GCP_UNAVAILABLE',
+      hop,
+      `${hop === GCP_STS_HOP ? 'GCP STS' : 'IAM Credentials'} is unavailable (HTTP ${details.upstreamStatus ?? '?'})`,
+      'Usually transient: the gateway keeps retrying with backoff; check https://status.cloud.google.com if it persists.',
+      true,
+      details,
+    );
+    this.name = 'GcpUnavailableError';
+  }
+}
+
+/** No answer at all: DNS, connection, TLS, proxy or timeout. */
+export class GcpUnreachableError extends GcpExchangeError {
+  constructor(hop: GcpHop, endpoint: string, details: GcpErrorDetails) {
+    super(
+      'KEYLESS_ERR_GCP_UNREACHABLE',
+      hop,
+      `Cannot reach ${endpoint}`,
+      `Check network access to ${endpoint} (DNS, firewall, HTTPS_PROXY/NO_PROXY, NODE_EXTRA_CA_CERTS for a private CA).`,
+      true,
+      details,
+    );
+    this.name = 'GcpUnreachableError';
+  }
+}
+
+/** A 2xx answer without a usable token or expiry. */
+export class GcpMalformedAnswerError extends GcpExchangeError {
+  constructor(hop: GcpHop, problem: string, details: GcpErrorDetails = {}) {
+    super(
+      'KEYLESS_ERR_GCP_MALFORMED_ANSWER',
+      hop,
+      `${hop === GCP_STS_HOP ? 'GCP STS' : 'IAM Credentials'} answered without ${problem}`,
+      'Check that the token endpoint overrides point at Google STS / IAM Credentials (or a faithful fake).',
+      true,
+      details,
+    );
+    this.name = 'GcpMalformedAnswerError';
+  }
+}
+
+/** The exchange was cancelled (shutdown). */
+export class GcpAbortedError extends GcpExchangeError {
+  constructor(hop: GcpHop, details: GcpErrorDetails) {
+    super('KEYLESS_ERR_GCP_ABORTED', hop, 'The GCP token exchange was cancelled', 'None needed: the gateway is shutting down.', false, details);
+    this.name = 'GcpAbortedError';
+  }
+}
+
+/** Anything the mapping does not recognise. */
+export class GcpExchangeFailedError extends GcpExchangeError {
+  constructor(hop: GcpHop, details: GcpErrorDetails) {
+    super(
+      'KEYLESS_ERR_GCP_EXCHANGE_FAILED',
+      hop,
+      'The GCP token exchange failed',
+      'Run `keyless doctor` for details; report it if the reason is unclear.',
+      true,
+      details,
+    );
+    this.name = 'GcpExchangeFailedError';
+  }
+}
+
+interface HttpFailure {
+  readonly code?: unknown;
+  readonly name?: unknown;
+  readonly message?: unknown;
+  readonly cause?: unknown;
+  readonly config?: { readonly url?: unknown };
+  readonly response?: { readonly status?: unknown; readonly data?: unknown };
+}
+
+const asRecord = (value: unknown): Record<string, unknown> | undefined =>
+  typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+const asString = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/** One line, bounded: remote texts end up in logs and 503 bodies. */
+function oneLine(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > 300 ? `${line.slice(0, 297)}...` : line;
+}
+
+interface RemoteError {
+  /** OAuth `error` (STS) or Google `status` (IAM), e.g. `invalid_grant`, `PERMISSION_DENIED`. */
+  readonly kind: string | undefined;
+  readonly reason: string | undefined;
+  /** Machine reasons of Google's ErrorInfo details, e.g. `SERVICE_DISABLED`. */
+  readonly infoReasons: readonly string[];
+}
+
+/** Reads an STS OAuth error (`{error, error_description}`) or a Google API error (`{error: {code, message, status}}`). */
+function readRemoteError(data: unknown): RemoteError {
+  const body = asRecord(data);
+  const error = body?.error;
+  if (typeof error === 'string') {
+    const description = asString(body?.error_description);
+    return { kind: error, reason: oneLine(description ? `${error}: ${description}` : error), infoReasons: [] };
+  }
+  const google = asRecord(error);
+  if (google) {
+    const status = asString(google.status);
+    const message = asString(google.message) ?? '';
+    const details = Array.isArray(google.details) ? google.details : [];
+    const infoReasons = details.map((detail) => asString(asRecord(detail)?.reason)).filter((r) => r !== undefined);
+    return { kind: status, reason: oneLine(status ? `${status}: ${message}` : message), infoReasons };
+  }
+  if (typeof data === 'string' && data.trim()) return { kind: undefined, reason: oneLine(data), infoReasons: [] };
+  return { kind: undefined, reason: undefined, infoReasons: [] };
+}
+
+/** The innermost system error code (ECONNREFUSED, ENOTFOUND, TimeoutError, ...) of an error chain. */
+function networkDetail(error: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  let detail: string | undefined;
+  while (current && typeof current === 'object' && !seen.has(current)) {
+    seen.add(current);
+    const failure = current as HttpFailure;
+    const code = asString(failure.code) ?? (failure.name === 'TimeoutError' ? 'TimeoutError' : undefined);
+    if (code) detail = code;
+    current = failure.cause;
+  }
+  return detail ?? asString((error as HttpFailure | undefined)?.message);
+}
+
+function endpointOf(failure: HttpFailure | undefined, hop: GcpHop, config: GcpConfig): string {
+  const url = failure?.config?.url;
+  const raw = url instanceof URL ? url.href : asString(url);
+  const fallback = hop === GCP_STS_HOP ? config.tokenUrl : config.iamCredentialsUrl;
+  try {
+    return new URL(raw ?? fallback).origin;
+  } catch {
+    return fallback;
+  }
+}
+
+/** Where the failure happened, so that the mapping can pick the right error. */
+export interface GcpFailureContext {
+  /** The hop in flight when the failure happened. */
+  readonly hop: GcpHop;
+  readonly config: GcpConfig;
+  /** True when the acquisition was cancelled. */
+  readonly aborted?: boolean;
+}
+
+/**
+ * Maps what google-auth-library throws (gaxios errors, or STS errors re-thrown
+ * as plain Errors carrying `response.data`) to a typed error with a fix.
+ * KeylessErrors (e.g. from minting the GitHub token) pass through unchanged.
+ */
+export function mapGcpError(error: unknown, { hop, config, aborted = false }: GcpFailureContext): KeylessError {
+  if (error instanceof KeylessError) return error;
+  const failure = asRecord(error) as HttpFailure | undefined;
+  const response = failure?.response;
+  if (aborted || (response === undefined && failure?.code === 'AbortError')) {
+    return new GcpAbortedError(hop, { cause: error });
+  }
+  if (response === undefined) {
+    // A gaxios error without an answer is a network failure; anything else is unexpected.
+    if (failure?.config !== undefined) {
+      const detail = networkDetail(error);
+      return new GcpUnreachableError(hop, endpointOf(failure, hop, config), {
+        reason: detail ? oneLine(detail) : undefined,
+        cause: error,
+      });
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    return new GcpExchangeFailedError(hop, { reason: oneLine(message), cause: error });
+  }
+
+  const status = typeof response.status === 'number' ? response.status : 0;
+  const remote = readRemoteError(response.data);
+  const details: GcpErrorDetails = { reason: remote.reason ?? `HTTP ${status}`, upstreamStatus: status, cause: error };
+  const text = remote.reason ?? '';
+
+  if (status >= 500 || status === 429) return new GcpUnavailableError(hop, details);
+  if (remote.infoReasons.includes('SERVICE_DISABLED') || /has not been used in project|it is disabled/i.test(text)) {
+    const project = /project[s/ ]+(\d+)/i.exec(text)?.[1] ?? config.provider.projectNumber;
+    return new GcpApiDisabledError(hop, project, details);
+  }
+  if (hop === GCP_STS_HOP) {
+    if (remote.kind === 'invalid_target') return new GcpProviderNotFoundError(config.provider.resource, details);
+    if (/attribute condition/i.test(text)) return new GcpAttributeConditionError(details);
+    if (remote.kind === 'invalid_grant' && /\baudience\b/i.test(text)) {
+      return new GcpAudienceMismatchError(config.oidcAudience, defaultOidcAudience(config.provider), details);
+    }
+    if (remote.kind === 'invalid_grant') return new GcpInvalidGrantError(details);
+    return new GcpRejectedError(hop, details);
+  }
+  const serviceAccount = config.serviceAccount ?? '(no service account)';
+  if (status === 403 || remote.kind === 'PERMISSION_DENIED') {
+    return new GcpImpersonationDeniedError(serviceAccount, poolPrincipalSet(config.provider), details);
+  }
+  if (status === 404 || remote.kind === 'NOT_FOUND') return new GcpServiceAccountNotFoundError(serviceAccount, details);
+  return new GcpRejectedError(hop, details);
+}

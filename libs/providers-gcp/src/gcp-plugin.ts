@@ -1,0 +1,39 @@
+import type { AcquireContext, OutgoingRequest, ProviderPlugin } from '@keyless/auth-core';
+import { acquireGcpToken, type GcpAcquireDeps, type GcpMaterial } from './acquire-gcp-token.ts';
+import { GCP_SETTINGS } from './gcp-settings.ts';
+import { parseGcpConfig, type GcpConfig } from './parse-gcp-config.ts';
+
+/** Cache key of the credential: provider, identity (direct or service account), audience and scopes; no secrets. */
+export function gcpCredentialKey(config: GcpConfig): string {
+  return JSON.stringify([
+    'gcp',
+    config.provider.resource,
+    config.serviceAccount ?? 'direct',
+    config.oidcAudience,
+    config.scopes.join(' '),
+  ]);
+}
+
+/** Sets `Authorization: Bearer` and drops `x-goog-api-key`, which Vertex would otherwise try first. */
+export function applyGcpToken(material: GcpMaterial, request: OutgoingRequest): void {
+  request.headers.authorization = `Bearer ${material.accessToken}`;
+  delete request.headers['x-goog-api-key'];
+}
+
+/** Builds the GCP plugin; `deps` replace the network seams in tests. */
+export function createGcpPlugin(deps: GcpAcquireDeps = {}): ProviderPlugin<GcpConfig, GcpMaterial> {
+  return Object.freeze({
+    name: 'gcp',
+    authTypes: Object.freeze(['github-oidc']),
+    copilotProviderTypes: Object.freeze(['vertex', 'gcp']),
+    route: Object.freeze({ name: 'vertex' }),
+    settings: GCP_SETTINGS,
+    parseConfig: parseGcpConfig,
+    credentialKey: gcpCredentialKey,
+    acquire: (config: GcpConfig, context: AcquireContext) => acquireGcpToken(config, context, deps),
+    apply: applyGcpToken,
+  });
+}
+
+/** GitHub OIDC -> GCP Workload Identity Federation (+ optional service-account impersonation) for Vertex AI. */
+export const gcpPlugin: ProviderPlugin<GcpConfig, GcpMaterial> = createGcpPlugin();
