@@ -1,8 +1,9 @@
 import type { ProviderPlugin } from '@keyless/auth-core';
+import { awsPlugin } from '@keyless/providers-aws';
 import { gcpPlugin } from '@keyless/providers-gcp';
 
 /**
  * The federated identity providers this gateway ships: the one registration
  * list a new provider library is added to.
  */
-export const PROVIDER_PLUGINS: readonly ProviderPlugin[] = [gcpPlugin];
+export const PROVIDER_PLUGINS: readonly ProviderPlugin[] = [gcpPlugin, awsPlugin];

@@ -1,0 +1,270 @@
+import { describe, expect, it } from 'vitest';
+import { ExchangeError } from '@keyless/auth-core';
+import {
+  AwsAccessDeniedError,
+  AwsIdentityTokenExpiredError,
+  AwsIdpCommunicationError,
+  AwsInvalidIdentityTokenError,
+  AwsStsError,
+  AwsStsMalformedResponseError,
+  AwsStsRejectedError,
+  AwsStsThrottledError,
+  AwsStsUnavailableError,
+  AwsStsUnreachableError,
+  STS_HOP,
+} from './errors.ts';
+import { mapStsError } from './map-sts-error.ts';
+import type { StsErrorContext } from './map-sts-error.ts';
+
+const CONTEXT: StsErrorContext = {
+  roleArn: 'arn:aws:iam::123456789012:role/gh-bedrock',
+  audience: 'sts.amazonaws.com',
+  region: 'us-east-1',
+  stsEndpoint: undefined,
+};
+
+/**
+ * An error shaped as the SDK throws it for an STS XML error answer (checked
+ * against @aws-sdk/nested-clients 3.998): modelled errors get the class name
+ * (`InvalidIdentityTokenException`), unmodelled ones the XML code as name.
+ */
+function serviceError(
+  name: string,
+  code: string,
+  status: number,
+  message = `${code} message`,
+): Error {
+  return Object.assign(new Error(message), {
+    name,
+    Code: code,
+    Type: status >= 500 ? 'Receiver' : 'Sender',
+    $fault: status >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode: status, attempts: 1, totalRetryDelay: 0 },
+  });
+}
+
+/** A Node network error as NodeHttpHandler rejects with it. */
+function networkError(code: string, message: string, name = 'Error'): Error {
+  return Object.assign(new Error(message), {
+    name,
+    code,
+    $metadata: { attempts: 1, totalRetryDelay: 0 },
+  });
+}
+
+describe('mapStsError', () => {
+  it.each([
+    [
+      'InvalidIdentityToken',
+      serviceError(
+        'InvalidIdentityTokenException',
+        'InvalidIdentityToken',
+        400,
+        'No OpenIDConnect provider found in your account for https://token.actions.githubusercontent.com',
+      ),
+      AwsInvalidIdentityTokenError,
+      'KEYLESS_ERR_AWS_INVALID_IDENTITY_TOKEN',
+      false,
+      /Register the IAM OIDC identity provider token\.actions\.githubusercontent\.com with audience sts\.amazonaws\.com/,
+    ],
+    [
+      'AccessDenied',
+      serviceError(
+        'AccessDenied',
+        'AccessDenied',
+        403,
+        'Not authorized to perform sts:AssumeRoleWithWebIdentity',
+      ),
+      AwsAccessDeniedError,
+      'KEYLESS_ERR_AWS_ACCESS_DENIED',
+      false,
+      /trust policy of arn:aws:iam::123456789012:role\/gh-bedrock .*:aud = sts\.amazonaws\.com .*:sub/,
+    ],
+    [
+      'IDPRejectedClaim',
+      serviceError('IDPRejectedClaimException', 'IDPRejectedClaim', 403),
+      AwsAccessDeniedError,
+      'KEYLESS_ERR_AWS_ACCESS_DENIED',
+      false,
+      /trust policy/,
+    ],
+    [
+      'ExpiredTokenException',
+      serviceError(
+        'ExpiredTokenException',
+        'ExpiredTokenException',
+        400,
+        'Token expired: current date/time 1718886896 must be before the expiration date/time 1718886800',
+      ),
+      AwsIdentityTokenExpiredError,
+      'KEYLESS_ERR_AWS_IDENTITY_TOKEN_EXPIRED',
+      true,
+      /runner clock/,
+    ],
+    [
+      'IDPCommunicationError',
+      serviceError('IDPCommunicationErrorException', 'IDPCommunicationError', 400),
+      AwsIdpCommunicationError,
+      'KEYLESS_ERR_AWS_IDP_COMMUNICATION',
+      true,
+      /transient/,
+    ],
+    [
+      'Throttling',
+      serviceError('Throttling', 'Throttling', 400, 'Rate exceeded'),
+      AwsStsThrottledError,
+      'KEYLESS_ERR_AWS_STS_THROTTLED',
+      true,
+      /throttling/,
+    ],
+    [
+      'HTTP 429',
+      serviceError('Unknown', 'Unknown', 429),
+      AwsStsThrottledError,
+      'KEYLESS_ERR_AWS_STS_THROTTLED',
+      true,
+      /throttling/,
+    ],
+    [
+      'HTTP 503',
+      serviceError('Unknown', 'Unknown', 503),
+      AwsStsUnavailableError,
+      'KEYLESS_ERR_AWS_STS_UNAVAILABLE',
+      true,
+      /HTTP 503/,
+    ],
+    [
+      'connection refused',
+      networkError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:1'),
+      AwsStsUnreachableError,
+      'KEYLESS_ERR_AWS_STS_UNREACHABLE',
+      true,
+      /HTTPS_PROXY\/NO_PROXY and AWS_ENDPOINT_URL_STS/,
+    ],
+    [
+      'DNS',
+      networkError('ENOTFOUND', 'getaddrinfo ENOTFOUND sts.us-east-1.amazonaws.com'),
+      AwsStsUnreachableError,
+      'KEYLESS_ERR_AWS_STS_UNREACHABLE',
+      true,
+      /Cannot reach/,
+    ],
+    [
+      'timeout',
+      networkError(
+        'ETIMEDOUT',
+        'a request has exceeded the configured 30000 ms requestTimeout',
+        'TimeoutError',
+      ),
+      AwsStsUnreachableError,
+      'KEYLESS_ERR_AWS_STS_UNREACHABLE',
+      true,
+      /Cannot reach/,
+    ],
+    [
+      'abort',
+      Object.assign(new Error('Request aborted'), { name: 'AbortError' }),
+      AwsStsUnreachableError,
+      'KEYLESS_ERR_AWS_STS_UNREACHABLE',
+      true,
+      /cancelled by shutdown/,
+    ],
+    [
+      'unparseable 200',
+      Object.assign(
+        new Error(
+          '@aws-sdk XML parse error: unexpected end of input.\n  Deserialization error: ...',
+        ),
+        { $metadata: { httpStatusCode: 200 } },
+      ),
+      AwsStsMalformedResponseError,
+      'KEYLESS_ERR_AWS_STS_MALFORMED',
+      true,
+      /is an STS endpoint/,
+    ],
+    [
+      '200 without Credentials',
+      new Error(
+        'Invalid response from STS.assumeRoleWithWebIdentity call with role arn:aws:iam::123456789012:role/gh-bedrock',
+      ),
+      AwsStsMalformedResponseError,
+      'KEYLESS_ERR_AWS_STS_MALFORMED',
+      true,
+      /is an STS endpoint/,
+    ],
+    [
+      'ValidationError',
+      serviceError(
+        'ValidationError',
+        'ValidationError',
+        400,
+        'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.',
+      ),
+      AwsStsRejectedError,
+      'KEYLESS_ERR_AWS_STS_REJECTED',
+      false,
+      /AWF_AUTH_AWS_SESSION_DURATION/,
+    ],
+    [
+      'RegionDisabled',
+      serviceError('RegionDisabledException', 'RegionDisabledException', 403),
+      AwsStsRejectedError,
+      'KEYLESS_ERR_AWS_STS_REJECTED',
+      false,
+      /Activate STS for region us-east-1/,
+    ],
+  ] as const)('%s', (_name, error, type, code, retryable, fix) => {
+    const mapped = mapStsError(error, CONTEXT);
+    expect(mapped).toBeInstanceOf(type);
+    expect(mapped).toBeInstanceOf(ExchangeError);
+    expect(mapped.code).toBe(code);
+    expect(mapped.retryable).toBe(retryable);
+    expect(mapped.hop).toBe(STS_HOP);
+    expect(mapped.status).toBe(503);
+    expect(mapped.cause).toBe(error);
+    expect(mapped.fix).toMatch(fix);
+    expect(mapped.fix).not.toContain('\n');
+    expect(mapped.message).toContain(CONTEXT.roleArn);
+    expect(mapped.message).not.toContain('\n');
+  });
+
+  it('keeps the STS code and message in the error message', () => {
+    const mapped = mapStsError(
+      serviceError(
+        'InvalidIdentityTokenException',
+        'InvalidIdentityToken',
+        400,
+        'Incorrect token audience',
+      ),
+      CONTEXT,
+    );
+    expect(mapped.message).toBe(
+      'STS AssumeRoleWithWebIdentity for arn:aws:iam::123456789012:role/gh-bedrock failed: InvalidIdentityToken: Incorrect token audience',
+    );
+  });
+
+  it('names the configured endpoint and audience in fixes', () => {
+    const context = {
+      ...CONTEXT,
+      stsEndpoint: 'https://sts.internal.example',
+      audience: 'custom-aud',
+    };
+    expect(mapStsError(networkError('ECONNRESET', 'socket hang up'), context).fix).toContain(
+      'https://sts.internal.example',
+    );
+    expect(
+      mapStsError(
+        serviceError('InvalidIdentityTokenException', 'InvalidIdentityToken', 400),
+        context,
+      ).fix,
+    ).toContain('with audience custom-aud');
+  });
+
+  it('returns an already typed error unchanged and wraps non-errors', () => {
+    const typed = mapStsError(serviceError('AccessDenied', 'AccessDenied', 403), CONTEXT);
+    expect(mapStsError(typed, CONTEXT)).toBe(typed);
+    const odd = mapStsError('boom', CONTEXT);
+    expect(odd).toBeInstanceOf(AwsStsError);
+    expect(odd.message).toContain('boom');
+  });
+});
