@@ -1,0 +1,112 @@
+import type { AccessToken } from '@azure/identity';
+import type {
+  AcquireContext,
+  AcquiredCredential,
+  OutgoingRequest,
+  ProviderPlugin,
+} from '@keyless/auth-core';
+import { parseAzureConfig, type AzureConfig } from './azure-config.ts';
+import { AZURE_SETTINGS } from './azure-settings.ts';
+import {
+  createClientAssertionCredential,
+  createEgressAgent,
+  entraCredentialOptions,
+  type EntraCredentialFactory,
+} from './entra-credential.ts';
+import { ENTRA_HOP, EntraBadResponseError } from './errors.ts';
+import { mapEntraError } from './map-entra-error.ts';
+import { createWirePolicy } from './wire-policy.ts';
+
+/** Seams of the azure plugin; each defaults to the real thing. */
+export interface AzurePluginDeps {
+  /** Builds the SDK credential of one acquisition (default: ClientAssertionCredential). */
+  readonly createCredential?: EntraCredentialFactory;
+}
+
+/** The azure plugin: GitHub OIDC -> Entra access token -> `Authorization: Bearer` on Azure OpenAI. */
+export function createAzurePlugin(deps: AzurePluginDeps = {}): ProviderPlugin<AzureConfig, string> {
+  const createCredential = deps.createCredential ?? createClientAssertionCredential;
+
+  async function acquire(
+    config: AzureConfig,
+    context: AcquireContext,
+  ): Promise<AcquiredCredential<string>> {
+    context.signal.throwIfAborted();
+    // Minted once, up front, and handed to MSAL as a constant: MSAL calls the assertion callback
+    // twice per getToken, one after the other (so the core's sharing of concurrent mints would not
+    // merge them), and a GitHub failure then surfaces as the core's own error instead of MSAL's.
+    const assertion = await context.mintIdToken(config.audience);
+    const wire = createWirePolicy(context.signal, (value) => context.registerSecret(value));
+    const agent = createEgressAgent(config);
+    let token: AccessToken | null;
+    try {
+      const credential = createCredential({
+        tenantId: config.tenantId,
+        clientId: config.clientId,
+        getAssertion: async () => assertion,
+        options: entraCredentialOptions(config, agent, [wire.policy]),
+      });
+      token = await context.hop(ENTRA_HOP, () =>
+        credential.getToken(config.scope, { abortSignal: context.signal }),
+      );
+    } catch (error) {
+      context.signal.throwIfAborted();
+      throw mapEntraError(error, { config, assertion, wire: wire.lastExchange() });
+    } finally {
+      agent.destroy();
+    }
+
+    if (!token?.token) {
+      throw new EntraBadResponseError(
+        `Entra at ${config.authorityHost} answered without an access token`,
+        {
+          cause: undefined,
+          fix: `check that ${config.authorityHost} is Entra and that nothing in between rewrites its answers`,
+        },
+      );
+    }
+    context.registerSecret(token.token);
+    // MSAL turns a missing or bad expires_in into "expires now"; serving that would refresh in a loop.
+    if (!Number.isFinite(token.expiresOnTimestamp) || token.expiresOnTimestamp <= Date.now()) {
+      throw new EntraBadResponseError(
+        `Entra at ${config.authorityHost} answered with a token that has no future expiry`,
+        {
+          cause: undefined,
+          fix: `check that ${config.authorityHost} is Entra: its token answers carry expires_in`,
+        },
+      );
+    }
+    return { material: token.token, expiresAt: token.expiresOnTimestamp };
+  }
+
+  return Object.freeze({
+    name: 'azure',
+    authTypes: Object.freeze(['github-oidc']),
+    copilotProviderTypes: Object.freeze(['azure']),
+    route: Object.freeze({ name: 'openai', whenSet: 'OPENAI_API_TARGET' }),
+    settings: AZURE_SETTINGS,
+    parseConfig: parseAzureConfig,
+    credentialKey: azureCredentialKey,
+    acquire,
+    apply(material: string, request: OutgoingRequest) {
+      // Azure OpenAI accepts either header; a client's placeholder api-key must not travel with the token.
+      delete request.headers['api-key'];
+      request.headers['authorization'] = `Bearer ${material}`;
+    },
+  });
+}
+
+/** Cache key: provider, authority, tenant, client, audience and scope (no secrets); space-free parts. */
+export function azureCredentialKey(config: AzureConfig): string {
+  return [
+    'azure',
+    config.authorityHost,
+    config.tenantId,
+    config.clientId,
+    config.audience,
+    config.scope,
+  ].join(' ');
+}
+
+/** The azure provider plugin with its real SDK defaults. */
+export const azurePlugin: ProviderPlugin<AzureConfig, string> = createAzurePlugin();
