@@ -1,0 +1,106 @@
+import { ConfigError } from '@keyless/auth-core';
+import { describe, expect, it } from 'vitest';
+import { PROVIDER_PLUGINS } from '../plugins.ts';
+import { parseConfigFile } from './config-file.ts';
+
+const parse = (lines: string[]) => parseConfigFile(lines.join('\n'), 'keyless.yaml', PROVIDER_PLUGINS);
+
+describe('parseConfigFile: the workflow engine block', () => {
+  it('applies engine.env and maps engine.auth keys to their variables, ignoring agent keys', () => {
+    const file = parse([
+      'engine:',
+      '  id: copilot',
+      '  version: 1.0.0',
+      '  model: gpt-5',
+      '  max-turns: 10',
+      '  args: [--verbose]',
+      '  env:',
+      '    COPILOT_PROVIDER_BASE_URL: https://r.openai.azure.com/openai',
+      '    COPILOT_PROVIDER_TYPE: azure',
+      '    KEYLESS_BODY_LIMIT: 2048',
+      '  auth:',
+      '    type: github-oidc',
+      '    audience: api://AzureADTokenExchange',
+      '    azure-tenant-id: contoso.onmicrosoft.com',
+      '    azure-client-id: 11111111-1111-1111-1111-111111111111',
+    ]);
+    expect(file.env).toEqual({
+      COPILOT_PROVIDER_BASE_URL: 'https://r.openai.azure.com/openai',
+      COPILOT_PROVIDER_TYPE: 'azure',
+      KEYLESS_BODY_LIMIT: '2048',
+      AWF_AUTH_TYPE: 'github-oidc',
+      AWF_AUTH_OIDC_AUDIENCE: 'api://AzureADTokenExchange',
+      AWF_AUTH_AZURE_TENANT_ID: 'contoso.onmicrosoft.com',
+      AWF_AUTH_AZURE_CLIENT_ID: '11111111-1111-1111-1111-111111111111',
+    });
+    expect(file.routes).toBeUndefined();
+  });
+
+  it.each([
+    ['workload-identity-provider', 'AWF_AUTH_GCP_WORKLOAD_IDENTITY_PROVIDER'],
+    ['service-account', 'AWF_AUTH_GCP_SERVICE_ACCOUNT'],
+    ['aws-role-arn', 'AWF_AUTH_AWS_ROLE_ARN'],
+    ['aws-region', 'AWF_AUTH_AWS_REGION'],
+    ['aws-role-session-name', 'AWF_AUTH_AWS_ROLE_SESSION_NAME'],
+    ['azure-scope', 'AWF_AUTH_AZURE_SCOPE'],
+    ['azure-cloud', 'AWF_AUTH_AZURE_CLOUD'],
+    ['provider', 'AWF_AUTH_PROVIDER'],
+  ])('maps engine.auth.%s to %s', (key, variable) => {
+    expect(parse(['engine:', '  auth:', `    ${key}: value-1`]).env).toEqual({ [variable]: 'value-1' });
+  });
+
+  it('names the key and line of an unknown engine.auth key', () => {
+    expect(() => parse(['engine:', '  auth:', '    type: github-oidc', '    tenant-id: x'])).toThrow(
+      /keyless\.yaml:4: unknown key engine\.auth\.tenant-id/,
+    );
+  });
+
+  it('rejects unknown top-level keys, invalid YAML and non-scalar values', () => {
+    expect(() => parse(['engine: {}', 'extra: 1'])).toThrow(/keyless\.yaml:2: unknown top-level key extra/);
+    expect(() => parse(['engine: [unclosed'])).toThrow(ConfigError);
+    expect(() => parse(['engine:', '  env:', '    A: [1, 2]'])).toThrow(/engine\.env\.A must be a scalar/);
+  });
+});
+
+describe('parseConfigFile: a routes list', () => {
+  it('reads each route with its auth block', () => {
+    const file = parse([
+      'routes:',
+      '  - name: openai',
+      '    port: 11000',
+      '    upstream: https://api.openai.com',
+      '    flavor: openai',
+      '    auth: { type: static, key-env: OPENAI_API_KEY }',
+      '  - name: vertex',
+      '    port: 11001',
+      '    upstream: https://us-east5-aiplatform.googleapis.com',
+      '    flavor: google',
+      '    auth:',
+      '      type: github-oidc',
+      '      provider: gcp',
+      '      workload-identity-provider: projects/1/locations/global/workloadIdentityPools/p/providers/x',
+    ]);
+    expect(file.routes).toHaveLength(2);
+    expect(file.routes![0]).toMatchObject({ name: 'openai', port: 11000, flavor: 'openai', keyEnv: 'OPENAI_API_KEY' });
+    expect(file.routes![1]).toMatchObject({
+      name: 'vertex',
+      flavor: 'google',
+      authEnv: {
+        AWF_AUTH_TYPE: 'github-oidc',
+        AWF_AUTH_PROVIDER: 'gcp',
+        AWF_AUTH_GCP_WORKLOAD_IDENTITY_PROVIDER: 'projects/1/locations/global/workloadIdentityPools/p/providers/x',
+      },
+    });
+  });
+
+  it.each([
+    [['routes:', '  - name: a', '    port: 1', '    upstream: h', '    flavor: openai', '    colour: red', '    auth: {type: static, key-env: K}'], /:6: unknown key routes\[0\]\.colour/],
+    [['routes:', '  - name: a', '    port: 99999', '    upstream: h', '    flavor: openai', '    auth: {type: static, key-env: K}'], /routes\[0\]\.port must be a port number/],
+    [['routes:', '  - name: a', '    port: 1', '    upstream: h', '    flavor: cobol', '    auth: {type: static, key-env: K}'], /routes\[0\]\.flavor must be one of/],
+    [['routes:', '  - name: a', '    port: 1', '    flavor: openai', '    auth: {type: static, key-env: K}'], /routes\[0\]\.upstream is required/],
+    [['routes:', '  - name: a', '    port: 1', '    upstream: h', '    flavor: openai', '    auth: {type: static}'], /routes\[0\]\.auth: use/],
+    [['routes:', '  - name: a', '    port: 1', '    upstream: h', '    flavor: openai', '    auth: {type: github-oidc, bogus: 1}'], /unknown key routes\[0\]\.auth\.bogus/],
+  ])('rejects %j', (lines, message) => {
+    expect(() => parse(lines)).toThrow(message);
+  });
+});
