@@ -17,6 +17,7 @@ import type { GatewayConfig, RouteConfig } from '../config/gateway-config.ts';
 import { createGatewayMetrics } from './gateway-metrics.ts';
 import { createManagementServer } from './management-server.ts';
 import { createRouteServer } from './route-server.ts';
+import type { WebSocketProxy } from './websocket-proxy.ts';
 
 /** A gateway that is listening. */
 export interface RunningGateway {
@@ -86,6 +87,7 @@ export async function startGateway(config: GatewayConfig, env: Environment): Pro
     clientKey: config.clientKey,
   };
   const servers: FastifyInstance[] = [];
+  const websockets: WebSocketProxy[] = [];
   const urls: Record<string, string> = {};
   const closeAll = async () => {
     await Promise.allSettled(servers.map((server) => server.close()));
@@ -94,9 +96,10 @@ export async function startGateway(config: GatewayConfig, env: Environment): Pro
   };
   try {
     for (const { route, credential } of credentials) {
-      const server = await createRouteServer(route, credential, deps);
-      servers.push(server);
-      urls[route.name] = await server.listen({ host: config.host, port: route.port });
+      const { app, websockets: sockets } = await createRouteServer(route, credential, deps);
+      servers.push(app);
+      websockets.push(sockets);
+      urls[route.name] = await app.listen({ host: config.host, port: route.port });
     }
     const management = createManagementServer(
       credentials.map(({ route, credential }) => ({ name: route.name, credential })),
@@ -116,6 +119,7 @@ export async function startGateway(config: GatewayConfig, env: Environment): Pro
         logger.info({ event: 'gateway.stopping', graceMs: config.shutdownGraceMs }, 'stopping');
         const grace = setTimeout(() => {
           logger.warn({ event: 'gateway.grace_expired' }, 'closing connections still open');
+          for (const proxy of websockets) proxy.closeAll();
           for (const server of servers) server.server.closeAllConnections();
         }, config.shutdownGraceMs);
         await closeAll();

@@ -19,6 +19,7 @@ import { BadRequestTargetError, upstreamPath } from '../proxy/request-target.ts'
 import { rejectsCredential } from '../proxy/upstream-rejection.ts';
 import type { GatewayMetrics } from './gateway-metrics.ts';
 import { isUsable } from './readiness.ts';
+import { attachWebSocketProxy, type WebSocketProxy } from './websocket-proxy.ts';
 
 /** What every route server shares. */
 export interface RouteServerDeps {
@@ -58,15 +59,22 @@ interface UpstreamResponse {
 /** Upstream error bodies read to classify a 403 are small; never hold more than this. */
 const MAX_REJECTION_BODY = 64 * 1024;
 
+/** A route's listener and its WebSocket proxy. */
+export interface RouteServer {
+  readonly app: FastifyInstance;
+  readonly websockets: WebSocketProxy;
+}
+
 /**
- * One listener of one route: `GET /health` (api-proxy compatible) and
- * everything else proxied to the route's upstream with the route's credential.
+ * One listener of one route: `GET /health` (api-proxy compatible), WebSocket
+ * upgrades, and everything else proxied to the route's upstream with the
+ * route's credential.
  */
 export async function createRouteServer(
   route: RouteConfig,
   credential: RouteCredential,
   deps: RouteServerDeps,
-): Promise<FastifyInstance> {
+): Promise<RouteServer> {
   const { flavor } = route;
   const log = deps.logger.child({ route: route.name });
   const app = Fastify({
@@ -241,7 +249,7 @@ export async function createRouteServer(
     handler: forward,
   } as never);
 
-  return app;
+  return { app, websockets: attachWebSocketProxy(app.server, route, credential, deps) };
 }
 
 /** Reads a small upstream body (an error answer), bounded. */
