@@ -1,11 +1,18 @@
-import { configError, readSetting, type Environment, type Setting } from '@keyless/auth-core';
+import {
+  DEFAULT_CREDENTIAL_WAIT_MS,
+  DEFAULT_UPSTREAM_TIMEOUT_MS,
+  configError,
+  readSetting,
+  type Environment,
+  type Setting,
+} from '@keyless/auth-core';
+
+export { DEFAULT_CREDENTIAL_WAIT_MS, DEFAULT_UPSTREAM_TIMEOUT_MS };
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_MANAGEMENT_PORT = 10009;
 /** Bytes. */
 export const DEFAULT_BODY_LIMIT = 10_485_760;
-export const DEFAULT_UPSTREAM_TIMEOUT_MS = 600_000;
-export const DEFAULT_CREDENTIAL_WAIT_MS = 15_000;
 /** How long in-flight requests may run after SIGTERM/SIGINT. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 export const DEFAULT_LOG_LEVEL = 'info';
