@@ -379,10 +379,14 @@ export class CredentialCache<M> {
     });
   }
 
-  /** Seconds until the next exchange starts; at least 1. */
+  /**
+   * Seconds until a retried request can meet a new exchange: the scheduled one,
+   * or the one a request may start once the minimum interval has passed; at least 1.
+   */
   #retryAfterSeconds(): number {
     if (this.#attempt || this.#timerAt === undefined) return 1;
-    return Math.max(1, Math.ceil((this.#timerAt - this.#now()) / 1000));
+    const next = Math.min(this.#timerAt, this.#lastAttemptAt + this.#policy.minRefreshIntervalMs);
+    return Math.max(1, Math.ceil((next - this.#now()) / 1000));
   }
 
   #emit(event: CredentialEvent): void {

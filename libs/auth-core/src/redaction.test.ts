@@ -1,3 +1,4 @@
+import { ExchangeError } from './errors.ts';
 import { describe, expect, it } from 'vitest';
 import { MIN_SECRET_LENGTH, REDACTED, Redactor } from './redaction.ts';
 
@@ -97,6 +98,14 @@ describe('Redactor.describe', () => {
     });
     expect(redactor.describe(error)).toBe(
       `exchange failed: token ${REDACTED} rejected: socket hang up`,
+    );
+  });
+
+  it('stops at a KeylessError, whose message already summarises its cause', () => {
+    const sdk = new Error('AADSTS700213: No matching federated identity record found. Trace ID: 1 Correlation ID: 2');
+    const curated = new ExchangeError('KEYLESS_ERR_X', 'entra-token', 'Entra rejected the assertion (AADSTS700213)', { cause: sdk });
+    expect(new Redactor().describe(new Error('credential unavailable', { cause: curated }))).toBe(
+      'credential unavailable: Entra rejected the assertion (AADSTS700213)',
     );
   });
 

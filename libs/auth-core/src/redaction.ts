@@ -1,3 +1,4 @@
+import { KeylessError } from './errors.ts';
 /** What every secret and token is replaced by in logs, error messages and responses. */
 export const REDACTED = '[REDACTED]';
 
@@ -78,7 +79,11 @@ export class Redactor {
     return result.replace(SECRET_PATTERN, replaceMatch);
   }
 
-  /** Redacted message of any thrown value (Error message + cause chain messages, or String(value)). */
+  /**
+   * Redacted message of any thrown value: the Error's message and its causes'
+   * messages, or String(value). The walk stops at a KeylessError, whose message
+   * is already the curated summary of what it wraps.
+   */
   describe(error: unknown): string {
     const parts: string[] = [];
     const seen = new Set<unknown>();
@@ -92,6 +97,7 @@ export class Redactor {
       const message = current.message || current.name;
       // Wrappers often repeat their cause's message; say it once.
       if (!parts.some((part) => part.includes(message))) parts.push(message);
+      if (current instanceof KeylessError) break;
       current = current.cause;
     }
     return this.redact(parts.join(': '));
