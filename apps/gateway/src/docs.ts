@@ -8,4 +8,9 @@ const readme = readFileSync(path, 'utf8');
 const start = readme.indexOf(REFERENCE_START);
 const end = readme.indexOf(REFERENCE_END);
 if (start < 0 || end < 0) throw new Error('README.md lacks the config-reference markers');
-writeFileSync(path, readme.slice(0, start) + renderConfigReference(PROVIDER_PLUGINS) + readme.slice(end + REFERENCE_END.length));
+writeFileSync(
+  path,
+  readme.slice(0, start) +
+    renderConfigReference(PROVIDER_PLUGINS) +
+    readme.slice(end + REFERENCE_END.length),
+);

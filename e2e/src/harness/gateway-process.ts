@@ -66,7 +66,8 @@ export async function startGatewayProcess(
 ): Promise<GatewayProcess> {
   const child = spawnGateway(await childEnv(env), options.args ?? ['serve'], options.entry);
   let output = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': stdout and stderr are fully read by then, so canary scans see every line.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const listening = new Promise<{ urls: Record<string, string>; managementUrl: string }>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`gateway did not start in time; output:\n${output}`)),
@@ -117,7 +118,7 @@ export async function runGatewayToExit(
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   clearTimeout(timer);
   return { code, stdout, stderr };
 }

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { PROVIDER_PLUGINS } from '../plugins.ts';
 import { parseConfigFile } from './config-file.ts';
 
-const parse = (lines: string[]) => parseConfigFile(lines.join('\n'), 'keyless.yaml', PROVIDER_PLUGINS);
+const parse = (lines: string[]) =>
+  parseConfigFile(lines.join('\n'), 'keyless.yaml', PROVIDER_PLUGINS);
 
 describe('parseConfigFile: the workflow engine block', () => {
   it('applies engine.env and maps engine.auth keys to their variables, ignoring agent keys', () => {
@@ -46,19 +47,25 @@ describe('parseConfigFile: the workflow engine block', () => {
     ['azure-cloud', 'AWF_AUTH_AZURE_CLOUD'],
     ['provider', 'AWF_AUTH_PROVIDER'],
   ])('maps engine.auth.%s to %s', (key, variable) => {
-    expect(parse(['engine:', '  auth:', `    ${key}: value-1`]).env).toEqual({ [variable]: 'value-1' });
+    expect(parse(['engine:', '  auth:', `    ${key}: value-1`]).env).toEqual({
+      [variable]: 'value-1',
+    });
   });
 
   it('names the key and line of an unknown engine.auth key', () => {
-    expect(() => parse(['engine:', '  auth:', '    type: github-oidc', '    tenant-id: x'])).toThrow(
-      /keyless\.yaml:4: unknown key engine\.auth\.tenant-id/,
-    );
+    expect(() =>
+      parse(['engine:', '  auth:', '    type: github-oidc', '    tenant-id: x']),
+    ).toThrow(/keyless\.yaml:4: unknown key engine\.auth\.tenant-id/);
   });
 
   it('rejects unknown top-level keys, invalid YAML and non-scalar values', () => {
-    expect(() => parse(['engine: {}', 'extra: 1'])).toThrow(/keyless\.yaml:2: unknown top-level key extra/);
+    expect(() => parse(['engine: {}', 'extra: 1'])).toThrow(
+      /keyless\.yaml:2: unknown top-level key extra/,
+    );
     expect(() => parse(['engine: [unclosed'])).toThrow(ConfigError);
-    expect(() => parse(['engine:', '  env:', '    A: [1, 2]'])).toThrow(/engine\.env\.A must be a scalar/);
+    expect(() => parse(['engine:', '  env:', '    A: [1, 2]'])).toThrow(
+      /engine\.env\.A must be a scalar/,
+    );
   });
 });
 
@@ -81,25 +88,91 @@ describe('parseConfigFile: a routes list', () => {
       '      workload-identity-provider: projects/1/locations/global/workloadIdentityPools/p/providers/x',
     ]);
     expect(file.routes).toHaveLength(2);
-    expect(file.routes![0]).toMatchObject({ name: 'openai', port: 11000, flavor: 'openai', keyEnv: 'OPENAI_API_KEY' });
+    expect(file.routes![0]).toMatchObject({
+      name: 'openai',
+      port: 11000,
+      flavor: 'openai',
+      keyEnv: 'OPENAI_API_KEY',
+    });
     expect(file.routes![1]).toMatchObject({
       name: 'vertex',
       flavor: 'google',
       authEnv: {
         AWF_AUTH_TYPE: 'github-oidc',
         AWF_AUTH_PROVIDER: 'gcp',
-        AWF_AUTH_GCP_WORKLOAD_IDENTITY_PROVIDER: 'projects/1/locations/global/workloadIdentityPools/p/providers/x',
+        AWF_AUTH_GCP_WORKLOAD_IDENTITY_PROVIDER:
+          'projects/1/locations/global/workloadIdentityPools/p/providers/x',
       },
     });
   });
 
   it.each([
-    [['routes:', '  - name: a', '    port: 1', '    upstream: h', '    flavor: openai', '    colour: red', '    auth: {type: static, key-env: K}'], /:6: unknown key routes\[0\]\.colour/],
-    [['routes:', '  - name: a', '    port: 99999', '    upstream: h', '    flavor: openai', '    auth: {type: static, key-env: K}'], /routes\[0\]\.port must be a port number/],
-    [['routes:', '  - name: a', '    port: 1', '    upstream: h', '    flavor: cobol', '    auth: {type: static, key-env: K}'], /routes\[0\]\.flavor must be one of/],
-    [['routes:', '  - name: a', '    port: 1', '    flavor: openai', '    auth: {type: static, key-env: K}'], /routes\[0\]\.upstream is required/],
-    [['routes:', '  - name: a', '    port: 1', '    upstream: h', '    flavor: openai', '    auth: {type: static}'], /routes\[0\]\.auth: use/],
-    [['routes:', '  - name: a', '    port: 1', '    upstream: h', '    flavor: openai', '    auth: {type: github-oidc, bogus: 1}'], /unknown key routes\[0\]\.auth\.bogus/],
+    [
+      [
+        'routes:',
+        '  - name: a',
+        '    port: 1',
+        '    upstream: h',
+        '    flavor: openai',
+        '    colour: red',
+        '    auth: {type: static, key-env: K}',
+      ],
+      /:6: unknown key routes\[0\]\.colour/,
+    ],
+    [
+      [
+        'routes:',
+        '  - name: a',
+        '    port: 99999',
+        '    upstream: h',
+        '    flavor: openai',
+        '    auth: {type: static, key-env: K}',
+      ],
+      /routes\[0\]\.port must be a port number/,
+    ],
+    [
+      [
+        'routes:',
+        '  - name: a',
+        '    port: 1',
+        '    upstream: h',
+        '    flavor: cobol',
+        '    auth: {type: static, key-env: K}',
+      ],
+      /routes\[0\]\.flavor must be one of/,
+    ],
+    [
+      [
+        'routes:',
+        '  - name: a',
+        '    port: 1',
+        '    flavor: openai',
+        '    auth: {type: static, key-env: K}',
+      ],
+      /routes\[0\]\.upstream is required/,
+    ],
+    [
+      [
+        'routes:',
+        '  - name: a',
+        '    port: 1',
+        '    upstream: h',
+        '    flavor: openai',
+        '    auth: {type: static}',
+      ],
+      /routes\[0\]\.auth: use/,
+    ],
+    [
+      [
+        'routes:',
+        '  - name: a',
+        '    port: 1',
+        '    upstream: h',
+        '    flavor: openai',
+        '    auth: {type: github-oidc, bogus: 1}',
+      ],
+      /unknown key routes\[0\]\.auth\.bogus/,
+    ],
   ])('rejects %j', (lines, message) => {
     expect(() => parse(lines)).toThrow(message);
   });

@@ -1,6 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError, type ProviderPlugin } from '@keyless/auth-core';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
+import {
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Node,
+  type Pair,
+  type YAMLMap,
+} from 'yaml';
 import { authKeyMap } from './auth-keys.ts';
 import { FLAVOR_NAMES, type FlavorName } from './flavors.ts';
 
@@ -31,7 +40,10 @@ const ROUTE_KEYS = new Set(['name', 'port', 'upstream', 'flavor', 'auth']);
  * `routes:` list. Unknown keys under `engine.auth` and in `routes:` are errors
  * naming the key and its line.
  */
-export async function readConfigFile(path: string, plugins: readonly ProviderPlugin[]): Promise<ConfigFile> {
+export async function readConfigFile(
+  path: string,
+  plugins: readonly ProviderPlugin[],
+): Promise<ConfigFile> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -42,12 +54,20 @@ export async function readConfigFile(path: string, plugins: readonly ProviderPlu
 }
 
 /** Parses config file text (see readConfigFile). */
-export function parseConfigFile(text: string, path: string, plugins: readonly ProviderPlugin[]): ConfigFile {
+export function parseConfigFile(
+  text: string,
+  path: string,
+  plugins: readonly ProviderPlugin[],
+): ConfigFile {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines });
-  if (doc.errors.length > 0) throw new ConfigError(`${path}: invalid YAML: ${doc.errors[0]!.message}`);
+  if (doc.errors.length > 0)
+    throw new ConfigError(`${path}: invalid YAML: ${doc.errors[0]!.message}`);
   const at = (node: Node | Pair | null | undefined) => {
-    const range = node && 'range' in node ? node.range : ((node as Pair | undefined)?.key as Node | undefined)?.range;
+    const range =
+      node && 'range' in node
+        ? node.range
+        : ((node as Pair | undefined)?.key as Node | undefined)?.range;
     return `${path}:${lines.linePos(range?.[0] ?? 0).line}`;
   };
   const fail = (node: Node | Pair | null | undefined, message: string): never => {
@@ -62,9 +82,14 @@ export function parseConfigFile(text: string, path: string, plugins: readonly Pr
       const key = scalarText(pair.key);
       const setting = authKeys.get(key);
       if (!setting) {
-        return fail(pair.key as Node, `unknown key ${where}.${key} (known: ${[...authKeys.keys()].join(', ')})`);
+        return fail(
+          pair.key as Node,
+          `unknown key ${where}.${key} (known: ${[...authKeys.keys()].join(', ')})`,
+        );
       }
-      env[setting.env] = scalarText(pair.value, () => fail(pair.value as Node, `${where}.${key} must be a scalar`));
+      env[setting.env] = scalarText(pair.value, () =>
+        fail(pair.value as Node, `${where}.${key} must be a scalar`),
+      );
     }
     return env;
   };
@@ -73,7 +98,8 @@ export function parseConfigFile(text: string, path: string, plugins: readonly Pr
   if (!isMap(root)) return fail(root, 'expected a mapping with `engine:` or `routes:`');
   for (const pair of root.items) {
     const key = scalarText(pair.key);
-    if (key !== 'engine' && key !== 'routes') fail(pair.key as Node, `unknown top-level key ${key}; expected engine or routes`);
+    if (key !== 'engine' && key !== 'routes')
+      fail(pair.key as Node, `unknown top-level key ${key}; expected engine or routes`);
   }
 
   const engine = root.get('engine', true);
@@ -85,7 +111,9 @@ export function parseConfigFile(text: string, path: string, plugins: readonly Pr
       if (!isMap(engineEnv)) return fail(engineEnv as Node, 'engine.env must be a mapping');
       for (const pair of engineEnv.items) {
         const key = scalarText(pair.key);
-        env[key] = scalarText(pair.value, () => fail(pair.value as Node, `engine.env.${key} must be a scalar`));
+        env[key] = scalarText(pair.value, () =>
+          fail(pair.value as Node, `engine.env.${key} must be a scalar`),
+        );
       }
     }
     const auth = (engine as YAMLMap).get('auth', true);
@@ -101,7 +129,11 @@ export function parseConfigFile(text: string, path: string, plugins: readonly Pr
     if (!isMap(item)) return fail(item as Node, `${where} must be a mapping`);
     for (const pair of item.items) {
       const key = scalarText(pair.key);
-      if (!ROUTE_KEYS.has(key)) fail(pair.key as Node, `unknown key ${where}.${key} (known: ${[...ROUTE_KEYS].join(', ')})`);
+      if (!ROUTE_KEYS.has(key))
+        fail(
+          pair.key as Node,
+          `unknown key ${where}.${key} (known: ${[...ROUTE_KEYS].join(', ')})`,
+        );
     }
     const field = (key: string): string => {
       const node = item.get(key, true);
@@ -110,13 +142,18 @@ export function parseConfigFile(text: string, path: string, plugins: readonly Pr
     };
     const name = field('name');
     const port = Number(field('port'));
-    if (!Number.isInteger(port) || port < 1 || port > 65_535) fail(item.get('port', true) as Node, `${where}.port must be a port number`);
+    if (!Number.isInteger(port) || port < 1 || port > 65_535)
+      fail(item.get('port', true) as Node, `${where}.port must be a port number`);
     const flavor = field('flavor');
     if (!(FLAVOR_NAMES as readonly string[]).includes(flavor)) {
-      fail(item.get('flavor', true) as Node, `${where}.flavor must be one of ${FLAVOR_NAMES.join(', ')}`);
+      fail(
+        item.get('flavor', true) as Node,
+        `${where}.flavor must be one of ${FLAVOR_NAMES.join(', ')}`,
+      );
     }
     const authNode = item.get('auth', true);
-    if (!isMap(authNode)) return fail((authNode as Node) ?? item, `${where}.auth must be a mapping`);
+    if (!isMap(authNode))
+      return fail((authNode as Node) ?? item, `${where}.auth must be a mapping`);
     // A static route names the variable holding its key; secrets never live in the file.
     const keyEnvNode = authNode.get('key-env', true);
     const keyEnv = keyEnvNode === undefined ? undefined : scalarText(keyEnvNode);
@@ -124,15 +161,27 @@ export function parseConfigFile(text: string, path: string, plugins: readonly Pr
     const authEnv = mapAuth(authNode, `${where}.auth`);
     const type = authEnv.AWF_AUTH_TYPE;
     if (type === 'static' ? !keyEnv : keyEnv !== undefined || !type) {
-      fail(authNode, `${where}.auth: use {type: static, key-env: VARIABLE} or {type: github-oidc, provider: ..., ...}`);
+      fail(
+        authNode,
+        `${where}.auth: use {type: static, key-env: VARIABLE} or {type: github-oidc, provider: ..., ...}`,
+      );
     }
-    return { name, port, upstream: field('upstream'), flavor: flavor as FlavorName, authEnv, keyEnv, label: `${at(item)} (${where})` };
+    return {
+      name,
+      port,
+      upstream: field('upstream'),
+      flavor: flavor as FlavorName,
+      authEnv,
+      keyEnv,
+      label: `${at(item)} (${where})`,
+    };
   });
   return { env, routes };
 }
 
 function scalarText(node: unknown, onError?: () => never): string {
-  if (isScalar(node) && node.value !== null && typeof node.value !== 'object') return String(node.value).trim();
+  if (isScalar(node) && node.value !== null && typeof node.value !== 'object')
+    return String(node.value).trim();
   if (onError) return onError();
   return String(node);
 }

@@ -29,12 +29,19 @@ describe('loadConfig: the federated identity', () => {
       ['anthropic', 'static'],
       ['copilot', 'federated'],
     ]);
-    expect(config.warnings).toEqual([expect.stringMatching(/route copilot: COPILOT_PROVIDER_API_KEY is ignored/)]);
+    expect(config.warnings).toEqual([
+      expect.stringMatching(/route copilot: COPILOT_PROVIDER_API_KEY is ignored/),
+    ]);
   });
 
   it('leaves the plugin route out when its variable is unset', () => {
     const config = loadConfig(
-      { ...OIDC, AWF_AUTH_TYPE: 'github-oidc', AWF_AUTH_PROVIDER: 'test', COPILOT_PROVIDER_BASE_URL: 'https://r.example' },
+      {
+        ...OIDC,
+        AWF_AUTH_TYPE: 'github-oidc',
+        AWF_AUTH_PROVIDER: 'test',
+        COPILOT_PROVIDER_BASE_URL: 'https://r.example',
+      },
       [plugin],
     );
     expect(config.routes.map((r) => r.name)).toEqual(['copilot']);
@@ -42,12 +49,21 @@ describe('loadConfig: the federated identity', () => {
 
   it('says to add id-token: write when the Actions OIDC variables are missing', () => {
     expect(() =>
-      loadConfig({ AWF_AUTH_TYPE: 'github-oidc', AWF_AUTH_PROVIDER: 'test', AWF_AUTH_TEST_TOKEN_URL: 'https://sts.example/t' }, [plugin]),
+      loadConfig(
+        {
+          AWF_AUTH_TYPE: 'github-oidc',
+          AWF_AUTH_PROVIDER: 'test',
+          AWF_AUTH_TEST_TOKEN_URL: 'https://sts.example/t',
+        },
+        [plugin],
+      ),
     ).toThrow(/id-token: write/);
   });
 
   it('names both variables when neither selects a provider', () => {
-    expect(() => loadConfig({ ...OIDC, AWF_AUTH_TYPE: 'github-oidc' }, [plugin])).toThrow(/AWF_AUTH_PROVIDER.*COPILOT_PROVIDER_TYPE|COPILOT_PROVIDER_TYPE.*AWF_AUTH_PROVIDER/);
+    expect(() => loadConfig({ ...OIDC, AWF_AUTH_TYPE: 'github-oidc' }, [plugin])).toThrow(
+      /AWF_AUTH_PROVIDER.*COPILOT_PROVIDER_TYPE|COPILOT_PROVIDER_TYPE.*AWF_AUTH_PROVIDER/,
+    );
   });
 
   it('builds routes of a routes list, each with its own auth', () => {
@@ -67,7 +83,13 @@ describe('loadConfig: the federated identity', () => {
       upstream: { origin: 'http://127.0.0.1:9000', basePath: '/v1' },
       auth: { kind: 'static', header: 'authorization', value: 'Bearer a-key-0123456789' },
     });
-    expect(config.routes[1]).toMatchObject({ name: 'b', flavor: { name: 'anthropic' }, auth: { kind: 'federated', type: 'github-oidc' } });
-    expect(() => loadConfig(OIDC, [plugin], file.routes)).toThrow(/A_KEY \(auth\.key-env\) is not set/);
+    expect(config.routes[1]).toMatchObject({
+      name: 'b',
+      flavor: { name: 'anthropic' },
+      auth: { kind: 'federated', type: 'github-oidc' },
+    });
+    expect(() => loadConfig(OIDC, [plugin], file.routes)).toThrow(
+      /A_KEY \(auth\.key-env\) is not set/,
+    );
   });
 });

@@ -26,25 +26,60 @@ const setting = (env: string, description: string, defaultValue?: string | numbe
 /** The gateway's own settings (the routes' settings live in the route table). */
 export const GATEWAY_SETTINGS = {
   host: setting('KEYLESS_HOST', 'Bind address of every listener', DEFAULT_HOST),
-  managementPort: setting('KEYLESS_MANAGEMENT_PORT', 'Port of /healthz, /readyz and /metrics', DEFAULT_MANAGEMENT_PORT),
-  bodyLimit: setting('KEYLESS_BODY_LIMIT', 'Largest request body in bytes (413 beyond)', DEFAULT_BODY_LIMIT),
-  upstreamTimeoutMs: setting('KEYLESS_UPSTREAM_TIMEOUT_MS', 'Upstream headers and body timeout, ms', DEFAULT_UPSTREAM_TIMEOUT_MS),
-  credentialWaitMs: setting('KEYLESS_CREDENTIAL_WAIT_MS', 'How long a request waits for a credential before 503, ms', DEFAULT_CREDENTIAL_WAIT_MS),
-  shutdownGraceMs: setting('KEYLESS_SHUTDOWN_GRACE_MS', 'How long in-flight requests may finish after SIGTERM, ms', DEFAULT_SHUTDOWN_GRACE_MS),
-  clientKey: setting('KEYLESS_CLIENT_KEY', 'When set, clients must present exactly this key; it is replaced by the real credential'),
+  managementPort: setting(
+    'KEYLESS_MANAGEMENT_PORT',
+    'Port of /healthz, /readyz and /metrics',
+    DEFAULT_MANAGEMENT_PORT,
+  ),
+  bodyLimit: setting(
+    'KEYLESS_BODY_LIMIT',
+    'Largest request body in bytes (413 beyond)',
+    DEFAULT_BODY_LIMIT,
+  ),
+  upstreamTimeoutMs: setting(
+    'KEYLESS_UPSTREAM_TIMEOUT_MS',
+    'Upstream headers and body timeout, ms',
+    DEFAULT_UPSTREAM_TIMEOUT_MS,
+  ),
+  credentialWaitMs: setting(
+    'KEYLESS_CREDENTIAL_WAIT_MS',
+    'How long a request waits for a credential before 503, ms',
+    DEFAULT_CREDENTIAL_WAIT_MS,
+  ),
+  shutdownGraceMs: setting(
+    'KEYLESS_SHUTDOWN_GRACE_MS',
+    'How long in-flight requests may finish after SIGTERM, ms',
+    DEFAULT_SHUTDOWN_GRACE_MS,
+  ),
+  clientKey: setting(
+    'KEYLESS_CLIENT_KEY',
+    'When set, clients must present exactly this key; it is replaced by the real credential',
+  ),
   logLevel: setting('KEYLESS_LOG_LEVEL', 'pino log level', DEFAULT_LOG_LEVEL),
-  config: setting('KEYLESS_CONFIG', 'Path of a YAML config file (workflow `engine:` block or `routes:` list)'),
+  config: setting(
+    'KEYLESS_CONFIG',
+    'Path of a YAML config file (workflow `engine:` block or `routes:` list)',
+  ),
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** A whole number in [min, max], or the default. */
-export function readInteger(env: Environment, s: Setting, fallback: number, min: number, max: number): number {
+export function readInteger(
+  env: Environment,
+  s: Setting,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const raw = readSetting(env, s);
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw configError(s, `must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    throw configError(
+      s,
+      `must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`,
+    );
   }
   return value;
 }

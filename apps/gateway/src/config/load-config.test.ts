@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from './load-config.ts';
 
 const load = (env: Record<string, string>) => loadConfig(env, []);
-const route = (env: Record<string, string>, name: string) => load(env).routes.find((r) => r.name === name);
+const route = (env: Record<string, string>, name: string) =>
+  load(env).routes.find((r) => r.name === name);
 
 describe('loadConfig: static routes', () => {
   it('configures only routes that have a key, on the api-proxy ports', () => {
@@ -19,12 +20,54 @@ describe('loadConfig: static routes', () => {
   });
 
   it.each([
-    [{ OPENAI_API_KEY: 'sk-1' }, 'openai', 'authorization', 'Bearer sk-1', 'https://api.openai.com', '/v1'],
-    [{ ANTHROPIC_API_KEY: 'sk-ant' }, 'anthropic', 'x-api-key', 'sk-ant', 'https://api.anthropic.com', ''],
-    [{ GEMINI_API_KEY: 'g-1' }, 'gemini', 'x-goog-api-key', 'g-1', 'https://generativelanguage.googleapis.com', ''],
-    [{ GOOGLE_API_KEY: 'g-2' }, 'vertex', 'x-goog-api-key', 'g-2', 'https://aiplatform.googleapis.com', ''],
-    [{ AWS_BEARER_TOKEN_BEDROCK: 'b-1', AWS_REGION: 'eu-west-1' }, 'bedrock', 'authorization', 'Bearer b-1', 'https://bedrock-runtime.eu-west-1.amazonaws.com', ''],
-    [{ COPILOT_GITHUB_TOKEN: 'ghu_real1' }, 'copilot', 'authorization', 'Bearer ghu_real1', 'https://api.githubcopilot.com', ''],
+    [
+      { OPENAI_API_KEY: 'sk-1' },
+      'openai',
+      'authorization',
+      'Bearer sk-1',
+      'https://api.openai.com',
+      '/v1',
+    ],
+    [
+      { ANTHROPIC_API_KEY: 'sk-ant' },
+      'anthropic',
+      'x-api-key',
+      'sk-ant',
+      'https://api.anthropic.com',
+      '',
+    ],
+    [
+      { GEMINI_API_KEY: 'g-1' },
+      'gemini',
+      'x-goog-api-key',
+      'g-1',
+      'https://generativelanguage.googleapis.com',
+      '',
+    ],
+    [
+      { GOOGLE_API_KEY: 'g-2' },
+      'vertex',
+      'x-goog-api-key',
+      'g-2',
+      'https://aiplatform.googleapis.com',
+      '',
+    ],
+    [
+      { AWS_BEARER_TOKEN_BEDROCK: 'b-1', AWS_REGION: 'eu-west-1' },
+      'bedrock',
+      'authorization',
+      'Bearer b-1',
+      'https://bedrock-runtime.eu-west-1.amazonaws.com',
+      '',
+    ],
+    [
+      { COPILOT_GITHUB_TOKEN: 'ghu_real1' },
+      'copilot',
+      'authorization',
+      'Bearer ghu_real1',
+      'https://api.githubcopilot.com',
+      '',
+    ],
   ])('%o -> route %s sends %s', (env, name, header, value, origin, basePath) => {
     const r = route(env, name)!;
     expect(r.auth).toMatchObject({ kind: 'static', header, value });
@@ -32,7 +75,14 @@ describe('loadConfig: static routes', () => {
   });
 
   it('applies targets and base paths', () => {
-    const r = route({ OPENAI_API_KEY: 'k-1', OPENAI_API_TARGET: 'http://127.0.0.1:9000', OPENAI_API_BASE_PATH: '/v1' }, 'openai')!;
+    const r = route(
+      {
+        OPENAI_API_KEY: 'k-1',
+        OPENAI_API_TARGET: 'http://127.0.0.1:9000',
+        OPENAI_API_BASE_PATH: '/v1',
+      },
+      'openai',
+    )!;
     expect(r.upstream).toEqual({ origin: 'http://127.0.0.1:9000', basePath: '/v1' });
   });
 
@@ -44,7 +94,10 @@ describe('loadConfig: static routes', () => {
     ['gcp', 'authorization', 'Bearer byok-1', 'google'],
     ['aws', 'authorization', 'Bearer byok-1', 'bedrock'],
   ])('COPILOT_PROVIDER_TYPE=%s puts the BYOK key in %s', (type, header, value, flavor) => {
-    const env: Record<string, string> = { COPILOT_PROVIDER_BASE_URL: 'https://byok.example', COPILOT_PROVIDER_API_KEY: 'byok-1' };
+    const env: Record<string, string> = {
+      COPILOT_PROVIDER_BASE_URL: 'https://byok.example',
+      COPILOT_PROVIDER_API_KEY: 'byok-1',
+    };
     if (type) env.COPILOT_PROVIDER_TYPE = type;
     const r = route(env, 'copilot')!;
     expect(r.auth).toMatchObject({ header, value });
@@ -54,20 +107,31 @@ describe('loadConfig: static routes', () => {
 
   it('always sends a BYOK bearer token as Authorization: Bearer', () => {
     const r = route(
-      { COPILOT_PROVIDER_BASE_URL: 'https://byok.example', COPILOT_PROVIDER_TYPE: 'azure', COPILOT_PROVIDER_BEARER_TOKEN: 'tok-1' },
+      {
+        COPILOT_PROVIDER_BASE_URL: 'https://byok.example',
+        COPILOT_PROVIDER_TYPE: 'azure',
+        COPILOT_PROVIDER_BEARER_TOKEN: 'tok-1',
+      },
       'copilot',
     )!;
     expect(r.auth).toMatchObject({ header: 'authorization', value: 'Bearer tok-1' });
   });
 
   it('never sends the GitHub token to a BYOK provider', () => {
-    expect(() => load({ COPILOT_PROVIDER_BASE_URL: 'https://byok.example', COPILOT_GITHUB_TOKEN: 'ghu_real1' })).toThrow(
-      /no route is configured/,
-    );
+    expect(() =>
+      load({
+        COPILOT_PROVIDER_BASE_URL: 'https://byok.example',
+        COPILOT_GITHUB_TOKEN: 'ghu_real1',
+      }),
+    ).toThrow(/no route is configured/);
   });
 
   it('treats placeholders as absent and strips Bearer prefixes', () => {
-    const config = load({ OPENAI_API_KEY: 'Bearer sk-9', COPILOT_PROVIDER_API_KEY: 'dummy-byok-key-for-offline-mode', COPILOT_PROVIDER_BASE_URL: 'https://b.example' });
+    const config = load({
+      OPENAI_API_KEY: 'Bearer sk-9',
+      COPILOT_PROVIDER_API_KEY: 'dummy-byok-key-for-offline-mode',
+      COPILOT_PROVIDER_BASE_URL: 'https://b.example',
+    });
     expect(config.routes.map((r) => r.name)).toEqual(['openai']);
     expect(config.routes[0]!.auth).toMatchObject({ value: 'Bearer sk-9' });
   });
@@ -80,9 +144,19 @@ describe('loadConfig: errors name the variable', () => {
     [{ OPENAI_API_KEY: 'k-1', KEYLESS_BODY_LIMIT: '-1' }, /KEYLESS_BODY_LIMIT/],
     [{ OPENAI_API_KEY: 'k-1', KEYLESS_LOG_LEVEL: 'loud' }, /KEYLESS_LOG_LEVEL/],
     [{ OPENAI_API_KEY: 'k-1', OPENAI_API_TARGET: 'ftp://x' }, /OPENAI_API_TARGET/],
-    [{ COPILOT_PROVIDER_BASE_URL: 'https://b.example', COPILOT_PROVIDER_API_KEY: 'k-1', COPILOT_PROVIDER_TYPE: 'mistral' }, /COPILOT_PROVIDER_TYPE/],
+    [
+      {
+        COPILOT_PROVIDER_BASE_URL: 'https://b.example',
+        COPILOT_PROVIDER_API_KEY: 'k-1',
+        COPILOT_PROVIDER_TYPE: 'mistral',
+      },
+      /COPILOT_PROVIDER_TYPE/,
+    ],
     [{ AWS_BEARER_TOKEN_BEDROCK: 'b-1', AWS_REGION: 'us-east-1.evil.com/' }, /AWS_REGION/],
-    [{ OPENAI_API_KEY: 'k-1', ANTHROPIC_API_KEY: 'k-2', KEYLESS_ANTHROPIC_PORT: '10000' }, /port 10000/],
+    [
+      { OPENAI_API_KEY: 'k-1', ANTHROPIC_API_KEY: 'k-2', KEYLESS_ANTHROPIC_PORT: '10000' },
+      /port 10000/,
+    ],
     [{}, /no route is configured/],
   ])('%o', (env, message) => {
     expect(() => load(env)).toThrow(ConfigError);

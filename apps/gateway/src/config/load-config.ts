@@ -1,4 +1,9 @@
-import { ConfigError, readSetting, type Environment, type ProviderPlugin } from '@keyless/auth-core';
+import {
+  ConfigError,
+  readSetting,
+  type Environment,
+  type ProviderPlugin,
+} from '@keyless/auth-core';
 import { FLAVORS, keyHeaderFor } from './flavors.ts';
 import type { GatewayConfig, RouteAuth, RouteConfig } from './gateway-config.ts';
 import {
@@ -32,13 +37,21 @@ export function loadConfig(
   routeSpecs?: readonly RouteSpec[],
 ): GatewayConfig {
   const warnings: string[] = [];
-  const routes = routeSpecs ? routesFromSpecs(routeSpecs, env, plugins) : builtInRoutes(env, plugins, warnings);
+  const routes = routeSpecs
+    ? routesFromSpecs(routeSpecs, env, plugins)
+    : builtInRoutes(env, plugins, warnings);
 
   const config: GatewayConfig = {
     host: readSetting(env, S.host) ?? DEFAULT_HOST,
     managementPort: readPort(env, S.managementPort, DEFAULT_MANAGEMENT_PORT),
     bodyLimit: readInteger(env, S.bodyLimit, DEFAULT_BODY_LIMIT, 1, 1 << 30),
-    upstreamTimeoutMs: readInteger(env, S.upstreamTimeoutMs, DEFAULT_UPSTREAM_TIMEOUT_MS, 1, 24 * HOUR_MS),
+    upstreamTimeoutMs: readInteger(
+      env,
+      S.upstreamTimeoutMs,
+      DEFAULT_UPSTREAM_TIMEOUT_MS,
+      1,
+      24 * HOUR_MS,
+    ),
     credentialWaitMs: readInteger(env, S.credentialWaitMs, DEFAULT_CREDENTIAL_WAIT_MS, 0, HOUR_MS),
     shutdownGraceMs: readInteger(env, S.shutdownGraceMs, DEFAULT_SHUTDOWN_GRACE_MS, 0, HOUR_MS),
     clientKey: readSetting(env, S.clientKey),
@@ -59,13 +72,18 @@ function assertDistinctPorts(config: GatewayConfig): void {
   const owners = new Map<number, string>([[config.managementPort, 'the management port']]);
   for (const route of config.routes) {
     const owner = owners.get(route.port);
-    if (owner) throw new ConfigError(`route ${route.name}: port ${route.port} is already used by ${owner}`);
+    if (owner)
+      throw new ConfigError(`route ${route.name}: port ${route.port} is already used by ${owner}`);
     owners.set(route.port, `route ${route.name}`);
   }
 }
 
 /** Routes of the built-in table that have a static key or the federated identity. */
-function builtInRoutes(env: Environment, plugins: readonly ProviderPlugin[], warnings: string[]): RouteConfig[] {
+function builtInRoutes(
+  env: Environment,
+  plugins: readonly ProviderPlugin[],
+  warnings: string[],
+): RouteConfig[] {
   const federation = resolveFederation(env, plugins);
   const routes: RouteConfig[] = [];
   for (const route of BUILT_IN_ROUTES) {
@@ -82,9 +100,16 @@ function builtInRoutes(env: Environment, plugins: readonly ProviderPlugin[], war
           `route ${route.name}: ${key.variable} is ignored; the ${federation.type} credential of provider ${federation.plugin.name} replaces it`,
         );
       }
-      auth = { kind: 'federated', type: federation.type, plugin: federation.plugin, config: federation.config };
+      auth = {
+        kind: 'federated',
+        type: federation.type,
+        plugin: federation.plugin,
+        config: federation.config,
+      };
     } else {
-      const [header, value] = key!.bearer ? ['authorization', `Bearer ${key!.value}`] : keyHeaderFor(flavor, key!.value);
+      const [header, value] = key!.bearer
+        ? ['authorization', `Bearer ${key!.value}`]
+        : keyHeaderFor(flavor, key!.value);
       auth = { kind: 'static', variable: key!.variable, header, value };
     }
     routes.push({

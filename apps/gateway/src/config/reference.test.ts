@@ -9,6 +9,8 @@ describe('README configuration reference', () => {
     const start = readme.indexOf(REFERENCE_START);
     const end = readme.indexOf(REFERENCE_END);
     expect(start, 'README lacks the reference markers').toBeGreaterThanOrEqual(0);
-    expect(readme.slice(start, end + REFERENCE_END.length)).toBe(renderConfigReference(PROVIDER_PLUGINS));
+    expect(readme.slice(start, end + REFERENCE_END.length)).toBe(
+      renderConfigReference(PROVIDER_PLUGINS),
+    );
   });
 });

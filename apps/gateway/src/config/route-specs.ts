@@ -1,4 +1,10 @@
-import { ConfigError, parseGithubOidcConfig, selectFederation, type Environment, type ProviderPlugin } from '@keyless/auth-core';
+import {
+  ConfigError,
+  parseGithubOidcConfig,
+  selectFederation,
+  type Environment,
+  type ProviderPlugin,
+} from '@keyless/auth-core';
 import type { RouteSpec } from './config-file.ts';
 import { FLAVORS, keyHeaderFor } from './flavors.ts';
 import type { RouteAuth, RouteConfig } from './gateway-config.ts';
@@ -16,7 +22,8 @@ export function routesFromSpecs(
     let auth: RouteAuth;
     if (spec.keyEnv !== undefined) {
       const key = staticKey(env[spec.keyEnv]);
-      if (key === undefined) throw new ConfigError(`${spec.label}: ${spec.keyEnv} (auth.key-env) is not set`);
+      if (key === undefined)
+        throw new ConfigError(`${spec.label}: ${spec.keyEnv} (auth.key-env) is not set`);
       const [header, value] = keyHeaderFor(flavor, key);
       auth = { kind: 'static', variable: spec.keyEnv, header, value };
     } else {
@@ -24,7 +31,12 @@ export function routesFromSpecs(
       const selected = selectFederation(routeEnv, plugins);
       if (!selected) throw new ConfigError(`${spec.label}: auth.type is required`);
       parseGithubOidcConfig(routeEnv);
-      auth = { kind: 'federated', type: selected.type, plugin: selected.plugin, config: selected.plugin.parseConfig(routeEnv) };
+      auth = {
+        kind: 'federated',
+        type: selected.type,
+        plugin: selected.plugin,
+        config: selected.plugin.parseConfig(routeEnv),
+      };
     }
     return {
       name: spec.name,

@@ -28,7 +28,11 @@ export interface BuiltInRoute {
   staticKey(env: Environment): StaticKeySource | undefined;
 }
 
-function fromEnv(env: Environment, variable: string, bearer?: boolean): StaticKeySource | undefined {
+function fromEnv(
+  env: Environment,
+  variable: string,
+  bearer?: boolean,
+): StaticKeySource | undefined {
   const value = staticKey(env[variable]);
   return value === undefined ? undefined : { variable, value, bearer };
 }
@@ -50,7 +54,8 @@ export const BUILT_IN_ROUTES: readonly BuiltInRoute[] = [
     defaultPort: 10000,
     upstreamDoc: '`https://api.openai.com/v1`; `OPENAI_API_TARGET`, `OPENAI_API_BASE_PATH`',
     keyDoc: '`OPENAI_API_KEY` -> `Authorization: Bearer`',
-    upstream: (env) => target(env, 'OPENAI_API_TARGET', 'https://api.openai.com/v1', 'OPENAI_API_BASE_PATH'),
+    upstream: (env) =>
+      target(env, 'OPENAI_API_TARGET', 'https://api.openai.com/v1', 'OPENAI_API_BASE_PATH'),
     flavor: () => 'openai',
     staticKey: (env) => fromEnv(env, 'OPENAI_API_KEY'),
   },
@@ -69,8 +74,10 @@ export const BUILT_IN_ROUTES: readonly BuiltInRoute[] = [
     name: 'copilot',
     portVariable: 'KEYLESS_COPILOT_PORT',
     defaultPort: 10002,
-    upstreamDoc: '`COPILOT_PROVIDER_BASE_URL` (BYOK), else `COPILOT_API_TARGET`, else `https://api.githubcopilot.com`',
-    keyDoc: 'BYOK: `COPILOT_PROVIDER_BEARER_TOKEN` -> `Authorization: Bearer`, else `COPILOT_PROVIDER_API_KEY` -> by `COPILOT_PROVIDER_TYPE` (`azure`: `api-key`, `anthropic`: `x-api-key`, else `Authorization: Bearer`); without BYOK: `COPILOT_GITHUB_TOKEN` -> `Authorization: Bearer`',
+    upstreamDoc:
+      '`COPILOT_PROVIDER_BASE_URL` (BYOK), else `COPILOT_API_TARGET`, else `https://api.githubcopilot.com`',
+    keyDoc:
+      'BYOK: `COPILOT_PROVIDER_BEARER_TOKEN` -> `Authorization: Bearer`, else `COPILOT_PROVIDER_API_KEY` -> by `COPILOT_PROVIDER_TYPE` (`azure`: `api-key`, `anthropic`: `x-api-key`, else `Authorization: Bearer`); without BYOK: `COPILOT_GITHUB_TOKEN` -> `Authorization: Bearer`',
     upstream: (env) =>
       env.COPILOT_PROVIDER_BASE_URL?.trim()
         ? { value: env.COPILOT_PROVIDER_BASE_URL.trim(), variable: 'COPILOT_PROVIDER_BASE_URL' }
@@ -81,7 +88,11 @@ export const BUILT_IN_ROUTES: readonly BuiltInRoute[] = [
     staticKey: (env) =>
       env.COPILOT_PROVIDER_BASE_URL?.trim()
         ? (fromEnv(env, 'COPILOT_PROVIDER_BEARER_TOKEN', true) ??
-          fromEnv(env, 'COPILOT_PROVIDER_API_KEY', !['azure', 'anthropic'].includes(copilotProviderType(env))))
+          fromEnv(
+            env,
+            'COPILOT_PROVIDER_API_KEY',
+            !['azure', 'anthropic'].includes(copilotProviderType(env)),
+          ))
         : fromEnv(env, 'COPILOT_GITHUB_TOKEN', true),
   },
   {
@@ -90,7 +101,8 @@ export const BUILT_IN_ROUTES: readonly BuiltInRoute[] = [
     defaultPort: 10003,
     upstreamDoc: '`https://generativelanguage.googleapis.com`; `GEMINI_API_TARGET`',
     keyDoc: '`GEMINI_API_KEY` -> `x-goog-api-key`',
-    upstream: (env) => target(env, 'GEMINI_API_TARGET', 'https://generativelanguage.googleapis.com'),
+    upstream: (env) =>
+      target(env, 'GEMINI_API_TARGET', 'https://generativelanguage.googleapis.com'),
     flavor: () => 'google',
     staticKey: (env) => fromEnv(env, 'GEMINI_API_KEY'),
   },
@@ -109,15 +121,22 @@ export const BUILT_IN_ROUTES: readonly BuiltInRoute[] = [
     name: 'bedrock',
     portVariable: 'KEYLESS_BEDROCK_PORT',
     defaultPort: 10005,
-    upstreamDoc: '`https://bedrock-runtime.{AWF_AUTH_AWS_REGION or AWS_REGION}.amazonaws.com`; `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`',
+    upstreamDoc:
+      '`https://bedrock-runtime.{AWF_AUTH_AWS_REGION or AWS_REGION}.amazonaws.com`; `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`',
     keyDoc: '`AWS_BEARER_TOKEN_BEDROCK` -> `Authorization: Bearer`',
     upstream: (env) => {
       const region = env.AWF_AUTH_AWS_REGION?.trim() || env.AWS_REGION?.trim() || 'us-east-1';
       // The region becomes part of a host name.
       if (!REGION.test(region)) {
-        throw new ConfigError(`AWS_REGION / AWF_AUTH_AWS_REGION: not a region name: ${JSON.stringify(region)}`);
+        throw new ConfigError(
+          `AWS_REGION / AWF_AUTH_AWS_REGION: not a region name: ${JSON.stringify(region)}`,
+        );
       }
-      return target(env, 'AWS_ENDPOINT_URL_BEDROCK_RUNTIME', `https://bedrock-runtime.${region}.amazonaws.com`);
+      return target(
+        env,
+        'AWS_ENDPOINT_URL_BEDROCK_RUNTIME',
+        `https://bedrock-runtime.${region}.amazonaws.com`,
+      );
     },
     flavor: () => 'bedrock',
     staticKey: (env) => fromEnv(env, 'AWS_BEARER_TOKEN_BEDROCK', true),

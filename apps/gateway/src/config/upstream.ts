@@ -25,7 +25,9 @@ export function parseUpstream(label: string, value: string, basePath?: string): 
     throw new ConfigError(`${label}: scheme must be http or https, got ${url.protocol}`);
   }
   if (url.username || url.password) {
-    throw new ConfigError(`${label}: credentials in the URL are not allowed; use the key variables`);
+    throw new ConfigError(
+      `${label}: credentials in the URL are not allowed; use the key variables`,
+    );
   }
   if (url.search || url.hash) {
     throw new ConfigError(`${label}: a query or fragment is not allowed in an upstream URL`);

@@ -12,10 +12,12 @@ describe('presentsClientKey', () => {
     expect(presentsClientKey(headers, 'run-key-123')).toBe(true);
   });
 
-  it.each([[{}], [{ authorization: 'Bearer run-key-12' }], [{ 'x-api-key': 'run-key-1234' }], [{ cookie: 'run-key-123' }]])(
-    'refuses %o',
-    (headers) => {
-      expect(presentsClientKey(headers, 'run-key-123')).toBe(false);
-    },
-  );
+  it.each([
+    [{}],
+    [{ authorization: 'Bearer run-key-12' }],
+    [{ 'x-api-key': 'run-key-1234' }],
+    [{ cookie: 'run-key-123' }],
+  ])('refuses %o', (headers) => {
+    expect(presentsClientKey(headers, 'run-key-123')).toBe(false);
+  });
 });

@@ -30,8 +30,16 @@ describe('gatewayErrorBody', () => {
 
   it('uses the Google and AWS shapes on their routes', () => {
     expect(gatewayErrorBody(FLAVORS.google, 'upstream_timeout', 'm')).toEqual({
-      error: { code: 504, message: 'm', status: 'DEADLINE_EXCEEDED', keyless_code: 'upstream_timeout' },
+      error: {
+        code: 504,
+        message: 'm',
+        status: 'DEADLINE_EXCEEDED',
+        keyless_code: 'upstream_timeout',
+      },
     });
-    expect(gatewayErrorBody(FLAVORS.bedrock, 'upstream_unreachable', 'm')).toEqual({ message: 'm', code: 'upstream_unreachable' });
+    expect(gatewayErrorBody(FLAVORS.bedrock, 'upstream_unreachable', 'm')).toEqual({
+      message: 'm',
+      code: 'upstream_unreachable',
+    });
   });
 });

@@ -39,7 +39,14 @@ export function gatewayErrorBody(flavor: Flavor, code: GatewayErrorCode, message
     case 'anthropic':
       return { type: 'error', error: { type: ANTHROPIC_TYPES[code], message, code } };
     case 'google':
-      return { error: { code: GATEWAY_ERRORS[code], message, status: GOOGLE_STATUS[code], keyless_code: code } };
+      return {
+        error: {
+          code: GATEWAY_ERRORS[code],
+          message,
+          status: GOOGLE_STATUS[code],
+          keyless_code: code,
+        },
+      };
     case 'bedrock':
       return { message, code };
     default:

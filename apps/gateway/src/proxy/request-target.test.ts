@@ -15,13 +15,18 @@ describe('upstreamPath', () => {
   it('keeps raw path bytes such as : @ and %3A', () => {
     const path = '/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse';
     expect(upstreamPath(path, '')).toBe(path);
-    const vertex = '/v1/projects/p/locations/l/publishers/anthropic/models/claude-x@20250101:streamRawPredict';
+    const vertex =
+      '/v1/projects/p/locations/l/publishers/anthropic/models/claude-x@20250101:streamRawPredict';
     expect(upstreamPath(vertex, '')).toBe(vertex);
   });
 
   it('drops key and api_key query parameters and keeps the rest byte for byte', () => {
-    expect(upstreamPath('/m:generateContent?key=secret&alt=sse', '')).toBe('/m:generateContent?alt=sse');
-    expect(upstreamPath('/x?api-version=2024-10-21&api_key=s&a=%3A', '')).toBe('/x?api-version=2024-10-21&a=%3A');
+    expect(upstreamPath('/m:generateContent?key=secret&alt=sse', '')).toBe(
+      '/m:generateContent?alt=sse',
+    );
+    expect(upstreamPath('/x?api-version=2024-10-21&api_key=s&a=%3A', '')).toBe(
+      '/x?api-version=2024-10-21&a=%3A',
+    );
     expect(upstreamPath('/x?%6Bey=s', '')).toBe('/x');
     expect(upstreamPath('/x?key=a', '')).toBe('/x');
   });

@@ -4,7 +4,9 @@ export const STRIPPED_QUERY_KEYS: ReadonlySet<string> = new Set(['key', 'api_key
 /** The request target cannot be proxied (absolute-form, `//host`, dot segments, ...). */
 export class BadRequestTargetError extends Error {
   constructor(reason: string) {
-    super(`request target rejected: ${reason}; send an origin-form path such as /v1/chat/completions`);
+    super(
+      `request target rejected: ${reason}; send an origin-form path such as /v1/chat/completions`,
+    );
     this.name = 'BadRequestTargetError';
   }
 }

@@ -15,11 +15,19 @@ describe('rejectsCredential', () => {
   });
 
   it('uses the AWS error type header', () => {
-    expect(rejectsCredential(403, { 'x-amzn-errortype': 'ExpiredTokenException:http://internal' }, '')).toBe(true);
+    expect(
+      rejectsCredential(403, { 'x-amzn-errortype': 'ExpiredTokenException:http://internal' }, ''),
+    ).toBe(true);
   });
 
   it('passes other 403s and statuses through', () => {
-    expect(rejectsCredential(403, {}, '{"message":"User is not authorized to perform bedrock:InvokeModel"}')).toBe(false);
+    expect(
+      rejectsCredential(
+        403,
+        {},
+        '{"message":"User is not authorized to perform bedrock:InvokeModel"}',
+      ),
+    ).toBe(false);
     expect(rejectsCredential(429, {}, 'expired token')).toBe(false);
     expect(rejectsCredential(200, {}, '')).toBe(false);
   });

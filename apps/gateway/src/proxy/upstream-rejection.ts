@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** Wording of a 403 that means "your token or signature expired" (AWS, Google, Azure). */
-const EXPIRED = /ExpiredToken|(?:token|signature)[^.]{0,80}expired|expired[^.]{0,40}(?:token|signature)/i;
+const EXPIRED =
+  /ExpiredToken|(?:token|signature)[^.]{0,80}expired|expired[^.]{0,40}(?:token|signature)/i;
 
 /**
  * True when an upstream answer rejects the credential itself, so that a new

@@ -33,7 +33,10 @@ export interface RunningGateway {
  * Starts every configured route listener and the management listener. Static
  * secrets are registered for redaction before anything is logged.
  */
-export async function startGateway(config: GatewayConfig, env: Environment): Promise<RunningGateway> {
+export async function startGateway(
+  config: GatewayConfig,
+  env: Environment,
+): Promise<RunningGateway> {
   const redactor = new Redactor();
   for (const route of config.routes) {
     if (route.auth.kind === 'static') redactor.register(route.auth.value.replace(/^Bearer /, ''));
@@ -68,14 +71,18 @@ export async function startGateway(config: GatewayConfig, env: Environment): Pro
         route: route.name,
         port: route.port,
         upstream: route.upstream.origin + route.upstream.basePath,
-        auth: route.auth.kind === 'static' ? `static (${route.auth.variable})` : `${route.auth.type} (${route.auth.plugin.name})`,
+        auth:
+          route.auth.kind === 'static'
+            ? `static (${route.auth.variable})`
+            : `${route.auth.type} (${route.auth.plugin.name})`,
       })),
     },
     'configured routes',
   );
 
   const credentials = config.routes.map((route) => ({ route, credential: credentialFor(route) }));
-  for (const { route, credential } of credentials) credentialMetrics.trackExpiry(route.name, credential);
+  for (const { route, credential } of credentials)
+    credentialMetrics.trackExpiry(route.name, credential);
   const deps = {
     logger,
     redactor,
@@ -107,7 +114,10 @@ export async function startGateway(config: GatewayConfig, env: Environment): Pro
       logger,
     );
     servers.push(management);
-    const managementUrl = await management.listen({ host: config.host, port: config.managementPort });
+    const managementUrl = await management.listen({
+      host: config.host,
+      port: config.managementPort,
+    });
     pool?.start();
     logger.info({ event: 'gateway.listening', urls, managementUrl }, 'keyless is listening');
 

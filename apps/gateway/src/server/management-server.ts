@@ -1,5 +1,5 @@
 import type { RouteCredential } from '@keyless/auth-core';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { isUsable } from './readiness.ts';
@@ -16,7 +16,10 @@ export function createManagementServer(
   registry: Registry,
   logger: Logger,
 ): FastifyInstance {
-  const app = Fastify({ loggerInstance: logger.child({ server: 'management' }) as FastifyBaseLogger, disableRequestLogging: true });
+  const app = Fastify({
+    loggerInstance: logger.child({ server: 'management' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
 
   app.get('/healthz', async () => ({ status: 'ok', service: 'keyless' }));
 
@@ -31,12 +34,16 @@ export function createManagementServer(
         state: status.state,
         ready: isUsable(status, now),
         secondsToExpiry:
-          status.expiresAt === undefined ? null : Math.max(0, Math.floor((status.expiresAt - now) / 1000)),
+          status.expiresAt === undefined
+            ? null
+            : Math.max(0, Math.floor((status.expiresAt - now) / 1000)),
         lastError: status.lastError ?? null,
       };
     });
     const ready = report.every((route) => route.ready);
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', routes: report });
+    return reply
+      .code(ready ? 200 : 503)
+      .send({ status: ready ? 'ready' : 'not_ready', routes: report });
   });
 
   app.get('/metrics', async (_request, reply) =>

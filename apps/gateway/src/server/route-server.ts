@@ -7,7 +7,13 @@ import {
   type Redactor,
   type RouteCredential,
 } from '@keyless/auth-core';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
@@ -79,7 +85,7 @@ export async function createRouteServer(
   const log = deps.logger.child({ route: route.name });
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.bodyLimit,
     // Model calls can stream for many minutes; the upstream timeout bounds them instead.
     requestTimeout: 0,
@@ -97,7 +103,8 @@ export async function createRouteServer(
 
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     const message = deps.redactor.describe(error);
-    if (error.statusCode === 413) return sendGatewayError(reply, flavor, 'payload_too_large', message);
+    if (error.statusCode === 413)
+      return sendGatewayError(reply, flavor, 'payload_too_large', message);
     if (error instanceof BadRequestTargetError || error.statusCode === 400) {
       return sendGatewayError(reply, flavor, 'bad_request_target', message);
     }
@@ -161,7 +168,8 @@ export async function createRouteServer(
 
   async function forward(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const path = request.keyless.path!;
-    const body = Buffer.isBuffer(request.body) && request.body.length > 0 ? request.body : undefined;
+    const body =
+      Buffer.isBuffer(request.body) && request.body.length > 0 ? request.body : undefined;
 
     const send = async (attempt: 'first' | 'replay'): Promise<FastifyReply> => {
       const outgoing: OutgoingRequest = {
@@ -187,7 +195,9 @@ export async function createRouteServer(
       const sentAt = performance.now();
 
       return reply.from(path, {
-        ...(body ? { body, contentType: request.headers['content-type'] ?? 'application/octet-stream' } : {}),
+        ...(body
+          ? { body, contentType: request.headers['content-type'] ?? 'application/octet-stream' }
+          : {}),
         rewriteRequestHeaders: () => outgoing.headers,
         // `path` carries the filtered query; without this reply-from falls back to the client's.
         queryString: (search: string | undefined) => search?.slice(1) ?? '',
@@ -195,12 +205,18 @@ export async function createRouteServer(
         onError: (errorReply, { error }) => {
           const message = `upstream ${origin}: ${deps.redactor.describe(error)}`;
           request.log.warn({ event: 'upstream.error', message }, 'upstream request failed');
-          const code = (error as { statusCode?: number }).statusCode === 504 ? 'upstream_timeout' : 'upstream_unreachable';
+          const code =
+            (error as { statusCode?: number }).statusCode === 504
+              ? 'upstream_timeout'
+              : 'upstream_unreachable';
           sendGatewayError(errorReply as FastifyReply, flavor, code, message);
         },
         onResponse: (_request, _reply, raw) => {
           const res = raw as unknown as UpstreamResponse;
-          deps.metrics.upstreamLatency.observe({ route: route.name }, (performance.now() - sentAt) / 1000);
+          deps.metrics.upstreamLatency.observe(
+            { route: route.name },
+            (performance.now() - sentAt) / 1000,
+          );
           request.keyless.upstreamStatus = res.statusCode;
           const renewable = credential.renewable && attempt === 'first';
           if (!renewable || (res.statusCode !== 401 && res.statusCode !== 403)) {
@@ -212,7 +228,10 @@ export async function createRouteServer(
               reply.send(answer);
               return;
             }
-            request.log.info({ event: 'credential.rejected', upstreamStatus: res.statusCode }, 'upstream rejected the credential; renewing and replaying once');
+            request.log.info(
+              { event: 'credential.rejected', upstreamStatus: res.statusCode },
+              'upstream rejected the credential; renewing and replaying once',
+            );
             for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name);
             try {
               await credential.renew(attachment);

@@ -10,7 +10,11 @@ import {
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { RouteConfig } from '../config/gateway-config.ts';
 import { presentsClientKey } from '../proxy/client-key.ts';
-import { GATEWAY_ERRORS, gatewayErrorBody, type GatewayErrorCode } from '../proxy/gateway-errors.ts';
+import {
+  GATEWAY_ERRORS,
+  gatewayErrorBody,
+  type GatewayErrorCode,
+} from '../proxy/gateway-errors.ts';
 import { forwardedRequestHeaders } from '../proxy/header-hygiene.ts';
 import { BadRequestTargetError, upstreamPath } from '../proxy/request-target.ts';
 import type { RouteServerDeps } from './route-server.ts';
@@ -80,13 +84,32 @@ export function attachWebSocketProxy(
   });
   const open = new Set<{ client: WebSocket; upstream: WebSocket }>();
 
-  const fail = (socket: Duplex, code: GatewayErrorCode, message: string, extra: Record<string, string> = {}) => {
+  const fail = (
+    socket: Duplex,
+    code: GatewayErrorCode,
+    message: string,
+    extra: Record<string, string> = {},
+  ) => {
     const body = JSON.stringify(gatewayErrorBody(route.flavor, code, message));
-    writeRawResponse(socket, GATEWAY_ERRORS[code], { ...extra, 'content-type': 'application/json', 'x-keyless-error': code }, body);
-    log.info({ event: 'request', method: 'GET', status: GATEWAY_ERRORS[code], websocket: true }, 'websocket refused');
+    writeRawResponse(
+      socket,
+      GATEWAY_ERRORS[code],
+      { ...extra, 'content-type': 'application/json', 'x-keyless-error': code },
+      body,
+    );
+    log.info(
+      { event: 'request', method: 'GET', status: GATEWAY_ERRORS[code], websocket: true },
+      'websocket refused',
+    );
   };
 
-  const connect = async (request: http.IncomingMessage, socket: Duplex, head: Buffer, handshake: Handshake, attempt: 'first' | 'replay') => {
+  const connect = async (
+    request: http.IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    handshake: Handshake,
+    attempt: 'first' | 'replay',
+  ) => {
     const outgoing: OutgoingRequest = {
       method: 'GET',
       origin: route.upstream.origin,
@@ -98,9 +121,14 @@ export function attachWebSocketProxy(
       attachment = await credential.attach(outgoing);
     } catch (error) {
       const retryAfter = error instanceof CredentialUnavailableError ? error.retryAfterSeconds : 5;
-      return fail(socket, 'credential_unavailable', `no usable credential for route ${route.name}: ${deps.redactor.describe(error)}`, {
-        'retry-after': String(retryAfter),
-      });
+      return fail(
+        socket,
+        'credential_unavailable',
+        `no usable credential for route ${route.name}: ${deps.redactor.describe(error)}`,
+        {
+          'retry-after': String(retryAfter),
+        },
+      );
     }
     delete outgoing.headers.host;
     const upstream = new WebSocket(`${wsOrigin}${handshake.path}`, handshake.protocols, {
@@ -114,17 +142,40 @@ export function attachWebSocketProxy(
       void (async () => {
         const body = await readAll(response);
         if (response.statusCode === 401 && credential.renewable && attempt === 'first') {
-          log.info({ event: 'credential.rejected', upstreamStatus: 401 }, 'upstream refused the websocket handshake; renewing and retrying once');
+          log.info(
+            { event: 'credential.rejected', upstreamStatus: 401 },
+            'upstream refused the websocket handshake; renewing and retrying once',
+          );
           try {
             await credential.renew(attachment);
           } catch (error) {
-            return fail(socket, 'credential_unavailable', `no usable credential for route ${route.name}: ${deps.redactor.describe(error)}`);
+            return fail(
+              socket,
+              'credential_unavailable',
+              `no usable credential for route ${route.name}: ${deps.redactor.describe(error)}`,
+            );
           }
           deps.credentialMetrics.recordReplay(route.name, credential.provider);
           return connect(request, socket, head, handshake, 'replay');
         }
-        writeRawResponse(socket, response.statusCode ?? 502, passableHeaders(response.headers), body);
-        log.info({ event: 'request', method: 'GET', path: handshake.path.split('?', 1)[0], status: response.statusCode, upstreamStatus: response.statusCode, websocket: true, replayed: attempt === 'replay' }, 'websocket refused upstream');
+        writeRawResponse(
+          socket,
+          response.statusCode ?? 502,
+          passableHeaders(response.headers),
+          body,
+        );
+        log.info(
+          {
+            event: 'request',
+            method: 'GET',
+            path: handshake.path.split('?', 1)[0],
+            status: response.statusCode,
+            upstreamStatus: response.statusCode,
+            websocket: true,
+            replayed: attempt === 'replay',
+          },
+          'websocket refused upstream',
+        );
       })();
     });
 
@@ -145,14 +196,30 @@ export function attachWebSocketProxy(
         relay(client, upstream);
         relay(upstream, client);
         client.once('close', () => open.delete(pair));
-        log.info({ event: 'request', method: 'GET', path: handshake.path.split('?', 1)[0], status: 101, upstreamStatus: 101, websocket: true, replayed: attempt === 'replay' }, 'websocket open');
+        log.info(
+          {
+            event: 'request',
+            method: 'GET',
+            path: handshake.path.split('?', 1)[0],
+            status: 101,
+            upstreamStatus: 101,
+            websocket: true,
+            replayed: attempt === 'replay',
+          },
+          'websocket open',
+        );
       });
     });
 
     upstream.once('error', (error) => {
-      if (upstream.readyState === WebSocket.CLOSED || socket.destroyed || socket.writableEnded) return;
+      if (upstream.readyState === WebSocket.CLOSED || socket.destroyed || socket.writableEnded)
+        return;
       if (upstream.listenerCount('open') > 0) {
-        fail(socket, 'upstream_unreachable', `upstream ${route.upstream.origin}: ${deps.redactor.describe(error)}`);
+        fail(
+          socket,
+          'upstream_unreachable',
+          `upstream ${route.upstream.origin}: ${deps.redactor.describe(error)}`,
+        );
       }
     });
   };
@@ -160,18 +227,34 @@ export function attachWebSocketProxy(
   server.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     if (credential.signsBody) {
-      return fail(socket, 'bad_request_target', `route ${route.name} signs each request and does not proxy WebSocket upgrades`);
+      return fail(
+        socket,
+        'bad_request_target',
+        `route ${route.name} signs each request and does not proxy WebSocket upgrades`,
+      );
     }
     let path: string;
     try {
-      const url = new URL(upstreamPath(request.url ?? '/', route.upstream.basePath), route.upstream.origin);
-      if (url.origin !== route.upstream.origin) throw new BadRequestTargetError('changes the upstream origin');
+      const url = new URL(
+        upstreamPath(request.url ?? '/', route.upstream.basePath),
+        route.upstream.origin,
+      );
+      if (url.origin !== route.upstream.origin)
+        throw new BadRequestTargetError('changes the upstream origin');
       path = url.pathname + url.search;
     } catch (error) {
-      return fail(socket, 'bad_request_target', error instanceof Error ? error.message : String(error));
+      return fail(
+        socket,
+        'bad_request_target',
+        error instanceof Error ? error.message : String(error),
+      );
     }
     if (deps.clientKey !== undefined && !presentsClientKey(request.headers, deps.clientKey)) {
-      return fail(socket, 'unauthorized_client', 'this gateway requires the client key (KEYLESS_CLIENT_KEY) in the usual auth header');
+      return fail(
+        socket,
+        'unauthorized_client',
+        'this gateway requires the client key (KEYLESS_CLIENT_KEY) in the usual auth header',
+      );
     }
     const protocols = String(request.headers['sec-websocket-protocol'] ?? '')
       .split(',')
@@ -208,7 +291,8 @@ function relay(from: WebSocket, to: WebSocket): void {
 
 /** The client's headers minus the handshake's own, which the upstream client generates. */
 function withoutWebSocketHeaders(headers: Record<string, string>): Record<string, string> {
-  for (const name of Object.keys(headers)) if (name.startsWith('sec-websocket-')) delete headers[name];
+  for (const name of Object.keys(headers))
+    if (name.startsWith('sec-websocket-')) delete headers[name];
   return headers;
 }
 
@@ -216,7 +300,8 @@ function withoutWebSocketHeaders(headers: Record<string, string>): Record<string
 function passableHeaders(headers: http.IncomingHttpHeaders): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined && !HANDSHAKE_HEADERS.has(name) && name !== 'content-length') out[name] = value;
+    if (value !== undefined && !HANDSHAKE_HEADERS.has(name) && name !== 'content-length')
+      out[name] = value;
   }
   return out;
 }
@@ -237,7 +322,11 @@ function writeRawResponse(
   if (socket.destroyed || socket.writableEnded) return;
   const payload = Buffer.isBuffer(body) ? body : Buffer.from(body);
   const lines = [`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}`];
-  for (const [name, value] of Object.entries({ ...headers, 'content-length': String(payload.length), connection: 'close' })) {
+  for (const [name, value] of Object.entries({
+    ...headers,
+    'content-length': String(payload.length),
+    connection: 'close',
+  })) {
     for (const item of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${item}`);
   }
   socket.end(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`), payload]));
