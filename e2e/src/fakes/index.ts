@@ -12,3 +12,4 @@ export * from './aws-sts.ts';
 export * from './sigv4-verifier.ts';
 export * from './eventstream.ts';
 export * from './bedrock.ts';
+export * from './test-token-service.ts';
