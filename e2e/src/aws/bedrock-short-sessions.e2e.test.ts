@@ -1,0 +1,157 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAwsSts } from '../fakes/aws-sts.ts';
+import type { AwsStsFake } from '../fakes/aws-sts.ts';
+import { startBedrockRuntime } from '../fakes/bedrock.ts';
+import type { BedrockRuntimeFake } from '../fakes/bedrock.ts';
+import { startGithubOidcIssuer } from '../fakes/github-oidc-issuer.ts';
+import type { GithubOidcIssuer } from '../fakes/github-oidc-issuer.ts';
+import { findLeaks } from '../harness/canary.ts';
+import { startGatewayProcess } from '../harness/gateway-process.ts';
+import type { GatewayProcess } from '../harness/gateway-process.ts';
+
+// STS sessions far shorter than the 900 s the plugin may request (the fake's duration override):
+// the engine refreshes them proactively at half-life, so no request ever carries an expired key,
+// and the minimum refresh interval keeps it from looping.
+
+const ROLE_ARN = 'arn:aws-us-gov:iam::123456789012:role/ci/keyless-bedrock';
+const REGION = 'us-gov-west-1';
+const MODEL = 'amazon.nova-lite-v1:0';
+/** STS session lifetime, s (whole seconds from the fake, so 3-4 s of actual lifetime). */
+const SESSION_SECONDS = 4;
+/** Proactive refreshes to observe. */
+const REFRESHES = 3;
+/** Pause between client requests, ms: steady traffic, not a flood. */
+const REQUEST_PACING_MS = 50;
+/** Gives up long before the test timeout if refreshes never come (about 12 s of traffic). */
+const MAX_REQUESTS = 200;
+
+type Log = Record<string, unknown>;
+
+describe('short STS sessions (GovCloud partition)', () => {
+  let issuer: GithubOidcIssuer;
+  let sts: AwsStsFake;
+  let bedrock: BedrockRuntimeFake;
+  let gateway: GatewayProcess;
+  const statuses: number[] = [];
+  const bodies: string[] = [];
+
+  const credentialEvents = (): Log[] =>
+    gateway
+      .logs()
+      .filter((line) => typeof line.event === 'string' && line.event.startsWith('credential.'));
+
+  beforeAll(async () => {
+    issuer = await startGithubOidcIssuer();
+    [sts, bedrock] = await Promise.all([
+      startAwsSts({
+        jwksUrl: issuer.jwksUrl,
+        issuer: issuer.issuer,
+        roles: [{ arn: ROLE_ARN }],
+        durationSeconds: SESSION_SECONDS,
+      }),
+      startBedrockRuntime({ credentials: (id) => sts.lookup(id), region: REGION }),
+    ]);
+    gateway = await startGatewayProcess({
+      AWF_AUTH_TYPE: 'github-oidc',
+      AWF_AUTH_PROVIDER: 'aws',
+      AWF_AUTH_AWS_ROLE_ARN: ROLE_ARN,
+      // The SDK-standard variable, as the fallback for AWF_AUTH_AWS_REGION.
+      AWS_REGION: REGION,
+      AWF_AUTH_AWS_SESSION_DURATION: '900',
+      AWS_ENDPOINT_URL_STS: sts.url,
+      AWS_ENDPOINT_URL_BEDROCK_RUNTIME: bedrock.url,
+      ACTIONS_ID_TOKEN_REQUEST_URL: issuer.requestUrl,
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: issuer.requestToken,
+      GITHUB_RUN_ID: '9001',
+      GITHUB_RUN_ATTEMPT: '1',
+    });
+  });
+  afterAll(async () => {
+    await gateway?.stop();
+    await Promise.all([bedrock?.close(), sts?.close(), issuer?.close()]);
+  });
+
+  it('serves steady traffic across several refreshes without a failed request', async () => {
+    // Traffic runs until the engine has refreshed the credential REFRESHES times on its own.
+    while (sts.issued.length < 1 + REFRESHES && statuses.length < MAX_REQUESTS) {
+      const res = await fetch(`${gateway.url('bedrock')}/model/${MODEL}/converse`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          messages: [{ role: 'user', content: [{ text: `ping ${statuses.length}` }] }],
+        }),
+      });
+      statuses.push(res.status);
+      bodies.push(await res.text());
+      await sleep(REQUEST_PACING_MS);
+    }
+
+    expect(sts.issued.length).toBeGreaterThanOrEqual(1 + REFRESHES);
+    expect(statuses.filter((status) => status !== 200)).toEqual([]);
+    // Bedrock never saw an expired (or otherwise invalid) signature, so nothing had to be replayed.
+    expect(bedrock.rejections).toEqual([]);
+    expect(
+      gateway.logs().filter((line) => line.event === 'request' && line.replayed === true),
+    ).toEqual([]);
+    // The refreshed keys were really used, each one signing in the GovCloud region.
+    const keysUsed = new Set(bedrock.calls.map((call) => call.accessKeyId));
+    expect(keysUsed.size).toBeGreaterThanOrEqual(REFRESHES);
+    for (const request of bedrock.requests) {
+      expect(request.headers.authorization).toMatch(
+        new RegExp(`/${REGION}/bedrock/aws4_request, `),
+      );
+    }
+    // The plugin asked for what it was configured to, the fake shortened it.
+    expect(
+      sts.calls.every((call) => call.durationSeconds === 900 && call.outcome === 'issued'),
+    ).toBe(true);
+    expect(sts.calls[0]?.roleSessionName).toBe('keyless-9001-1');
+  });
+
+  it('refreshes on schedule: proactive, at least the minimum interval apart, never in a loop', async () => {
+    const events = credentialEvents();
+    const refreshed = events.filter((line) => line.event === 'credential.refreshed');
+    expect(events.filter((line) => line.event === 'credential.acquired')).toHaveLength(1);
+    expect(refreshed.length).toBeGreaterThanOrEqual(REFRESHES);
+    for (const line of refreshed) {
+      expect(line.reason).toBe('refresh');
+      // Half-life of a 3-4 s session, never below the 1 s minimum interval (rounded to whole s).
+      expect(line.refreshInSeconds).toBeGreaterThanOrEqual(1);
+      expect(line.refreshInSeconds).toBeLessThanOrEqual(SESSION_SECONDS);
+    }
+    expect(
+      events.filter((line) => /failed|invalidated|unavailable|rejected/.test(String(line.event))),
+    ).toEqual([]);
+    // Every STS call is one of the logged exchanges: none outside the schedule. Polled, because a
+    // refresh may be between its STS answer and its log line right now.
+    const exchangesLogged = () =>
+      credentialEvents().filter((line) =>
+        /^credential\.(acquired|refreshed)$/.test(String(line.event)),
+      ).length;
+    await expect
+      .poll(() => sts.calls.length - exchangesLogged(), { timeout: 10_000, interval: 50 })
+      .toBe(0);
+    // Each credential served many requests (a refresh per request would make this ratio 1).
+    expect(statuses.length).toBeGreaterThanOrEqual(2 * sts.calls.length);
+    const metrics = await (await fetch(`${gateway.managementUrl}/metrics`)).text();
+    const expiry =
+      /^keyless_credential_expiry_seconds\{route="bedrock",provider="aws"\} (\S+)$/m.exec(metrics);
+    expect(Number(expiry?.[1])).toBeLessThanOrEqual(SESSION_SECONDS);
+    expect(metrics).not.toMatch(
+      /keyless_credential_refreshes_total\{provider="aws",result="failure"\}/,
+    );
+  });
+
+  it('no AWS secret, session token or GitHub token appears in any output', async () => {
+    await gateway.stop();
+    const secrets = [
+      ...sts.issued.flatMap((c) => [c.secretAccessKey, c.sessionToken]),
+      ...issuer.minted,
+      issuer.requestToken,
+    ];
+    expect(findLeaks({ output: gateway.output(), responses: bodies.join('\n') }, secrets)).toEqual(
+      [],
+    );
+  });
+});
