@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   canonicalPath,
@@ -28,15 +28,8 @@ interface VectorCase {
   canonicalRequest: string;
 }
 
-// The suite lives in the repository's testdata/ (or, in the workspace, beside the spec).
-const vectorFile = [
-  '../../../testdata/sigv4-vectors.json',
-  '../../../../shared/testdata/sigv4-vectors.json',
-]
-  .map((relative) => new URL(relative, import.meta.url))
-  .find((url) => existsSync(url));
-if (!vectorFile)
-  throw new Error('sigv4-vectors.json not found (expected in testdata/ at the repository root)');
+// The repository's copy of the suite (testdata/README.md says where it comes from).
+const vectorFile = new URL('../../../testdata/sigv4-vectors.json', import.meta.url);
 const vectors = JSON.parse(readFileSync(vectorFile, 'utf8')) as { cases: VectorCase[] };
 
 /** Parses the suite's `.sreq` text: request line, headers (with folded lines), blank line, body. */

@@ -21,7 +21,7 @@ interface Vector {
 }
 
 const suite = JSON.parse(
-  readFileSync(new URL('../testdata/sigv4-vectors.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../../testdata/sigv4-vectors.json', import.meta.url), 'utf8'),
 ) as {
   cases: Vector[];
 };

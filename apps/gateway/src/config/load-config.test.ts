@@ -74,6 +74,14 @@ describe('loadConfig: static routes', () => {
     expect(r.upstream).toEqual({ origin, basePath });
   });
 
+  it('checks the region only when it becomes the default Bedrock host', () => {
+    const env = { AWS_BEARER_TOKEN_BEDROCK: 'b-1', AWS_REGION: 'not a region', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: 'http://127.0.0.1:9' };
+    expect(route(env, 'bedrock')!.upstream.origin).toBe('http://127.0.0.1:9');
+    expect(() => load({ AWS_BEARER_TOKEN_BEDROCK: 'b-1', AWF_AUTH_AWS_REGION: 'x/y' })).toThrow(
+      /AWF_AUTH_AWS_REGION \(engine\.auth\.aws-region\)/,
+    );
+  });
+
   it('applies targets and base paths', () => {
     const r = route(
       {

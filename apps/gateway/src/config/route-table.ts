@@ -125,18 +125,20 @@ export const BUILT_IN_ROUTES: readonly BuiltInRoute[] = [
       '`https://bedrock-runtime.{AWF_AUTH_AWS_REGION or AWS_REGION}.amazonaws.com`; `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`',
     keyDoc: '`AWS_BEARER_TOKEN_BEDROCK` -> `Authorization: Bearer`',
     upstream: (env) => {
+      const endpoint = env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME?.trim();
+      if (endpoint) return { value: endpoint, variable: 'AWS_ENDPOINT_URL_BEDROCK_RUNTIME' };
+      const variable = env.AWF_AUTH_AWS_REGION?.trim()
+        ? 'AWF_AUTH_AWS_REGION (engine.auth.aws-region)'
+        : 'AWS_REGION';
       const region = env.AWF_AUTH_AWS_REGION?.trim() || env.AWS_REGION?.trim() || 'us-east-1';
-      // The region becomes part of a host name.
+      // The region becomes part of the default host name.
       if (!REGION.test(region)) {
-        throw new ConfigError(
-          `AWS_REGION / AWF_AUTH_AWS_REGION: not a region name: ${JSON.stringify(region)}`,
-        );
+        throw new ConfigError(`${variable}: not a region name: ${JSON.stringify(region)}`);
       }
-      return target(
-        env,
-        'AWS_ENDPOINT_URL_BEDROCK_RUNTIME',
-        `https://bedrock-runtime.${region}.amazonaws.com`,
-      );
+      return {
+        value: `https://bedrock-runtime.${region}.amazonaws.com`,
+        variable: `${variable} (default host)`,
+      };
     },
     flavor: () => 'bedrock',
     staticKey: (env) => fromEnv(env, 'AWS_BEARER_TOKEN_BEDROCK', true),
