@@ -1,0 +1,33 @@
+import { describePluginConformance } from '@keyless/auth-core/testing/conformance';
+import { awsPlugin } from '@keyless/providers-aws';
+import { startAwsSts } from '../fakes/aws-sts.ts';
+import { startGithubOidcIssuer } from '../fakes/github-oidc-issuer.ts';
+
+const ROLE = 'arn:aws:iam::123456789012:role/keyless';
+const ENV = { AWF_AUTH_AWS_ROLE_ARN: ROLE, AWF_AUTH_AWS_REGION: 'us-east-1' };
+
+// The shared plugin checks, with the fake STS as the backend.
+describePluginConformance({
+  plugin: awsPlugin,
+  env: ENV,
+  async backend() {
+    const issuer = await startGithubOidcIssuer();
+    const sts = await startAwsSts({
+      jwksUrl: issuer.jwksUrl,
+      issuer: issuer.issuer,
+      roles: [{ arn: ROLE }],
+    });
+    return {
+      env: { ...ENV, AWS_ENDPOINT_URL_STS: sts.url },
+      mintIdToken: (audience) => issuer.mint(audience),
+      close: async () => {
+        await sts.close();
+        await issuer.close();
+      },
+    };
+  },
+  secretsOf: (material) => [
+    material.credentials.secretAccessKey,
+    material.credentials.sessionToken ?? '',
+  ],
+});
