@@ -14,7 +14,14 @@ import { promisify } from 'node:util';
 import * as x509 from '@peculiar/x509';
 import type { Dispatcher } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createEgressDispatcher, DEFAULT_UPSTREAM_TIMEOUT_MS } from './egress.ts';
+import { ConfigError } from './errors.ts';
+import {
+  createEgressDispatcher,
+  DEFAULT_UPSTREAM_TIMEOUT_MS,
+  egressProxySecrets,
+  parseEgressProxy,
+  proxyUrlFor,
+} from './egress.ts';
 
 const servers: Server[] = [];
 const dispatchers: Dispatcher[] = [];
@@ -93,62 +100,190 @@ afterEach(async () => {
   }
 });
 
+describe('parseEgressProxy', () => {
+  it('is empty and frozen without proxy variables', () => {
+    const proxy = parseEgressProxy({ PATH: '/bin' });
+    expect(proxy).toEqual({});
+    expect(Object.isFrozen(proxy)).toBe(true);
+  });
+
+  it('reads both spellings, the lower-case one winning as in undici and curl', () => {
+    expect(
+      parseEgressProxy({
+        HTTP_PROXY: 'http://upper:3128',
+        http_proxy: 'http://lower:3128',
+        HTTPS_PROXY: 'https://secure:3129',
+        no_proxy: 'localhost,.internal:8443',
+        NO_PROXY: 'ignored',
+      }),
+    ).toEqual({
+      httpProxy: 'http://lower:3128/',
+      httpsProxy: 'https://secure:3129/',
+      noProxy: 'localhost,.internal:8443',
+    });
+  });
+
+  it('treats blank values as unset and trims the others', () => {
+    expect(parseEgressProxy({ https_proxy: ' ', HTTPS_PROXY: ' http://p:1 ' })).toEqual({
+      httpsProxy: 'http://p:1/',
+    });
+    expect(parseEgressProxy({ no_proxy: '', NO_PROXY: ' * ' })).toEqual({ noProxy: '*' });
+  });
+
+  it('reads a bare host:port as http://, as curl does', () => {
+    expect(parseEgressProxy({ HTTPS_PROXY: 'proxy.internal:3128' }).httpsProxy).toBe(
+      'http://proxy.internal:3128/',
+    );
+  });
+
+  it.each([
+    ['https_proxy', 'socks5://user:hunter22@proxy:1080'],
+    ['HTTP_PROXY', 'http://user:hunter22@[bad'],
+    ['HTTPS_PROXY', 'ftp://user:hunter22@proxy:21'],
+  ])('refuses %s=%s, naming the variable without echoing the value', (name, value) => {
+    let error: unknown;
+    try {
+      parseEgressProxy({ [name]: value });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(
+      new RegExp(`^${name}: must be an http:// or https:// proxy URL`),
+    );
+    expect((error as Error).message).not.toContain('hunter22');
+  });
+});
+
+describe('egressProxySecrets', () => {
+  it('returns proxy passwords, as written and decoded, once each', () => {
+    const proxy = parseEgressProxy({
+      HTTPS_PROXY: 'http://ci:p%40ss-word@proxy:3128',
+      HTTP_PROXY: 'http://ci:p%40ss-word@proxy:3128',
+    });
+    expect(egressProxySecrets(proxy)).toEqual(['p%40ss-word', 'p@ss-word']);
+  });
+
+  it('is empty for proxies without a password', () => {
+    expect(egressProxySecrets(parseEgressProxy({ HTTP_PROXY: 'http://user@proxy:3128' }))).toEqual(
+      [],
+    );
+    expect(egressProxySecrets({})).toEqual([]);
+  });
+
+  it('keeps a password whose % is not an escape', () => {
+    expect(egressProxySecrets({ httpProxy: 'http://u:100%zz@proxy/' })).toEqual(['100%zz']);
+  });
+});
+
+describe('proxyUrlFor', () => {
+  const AUTHORITY = 'https://login.microsoftonline.com';
+
+  it('is direct without a proxy, whatever process.env says', () => {
+    vi.stubEnv('HTTPS_PROXY', 'http://from-process-env:1');
+    expect(proxyUrlFor({}, AUTHORITY)).toBeUndefined();
+  });
+
+  it('uses HTTPS_PROXY for https and wss targets, falling back to HTTP_PROXY', () => {
+    const both = parseEgressProxy({ HTTPS_PROXY: 'http://secure:1', HTTP_PROXY: 'http://plain:2' });
+    expect(proxyUrlFor(both, AUTHORITY)).toBe('http://secure:1/');
+    expect(proxyUrlFor(both, new URL('wss://api.example.com/v1/responses'))).toBe(
+      'http://secure:1/',
+    );
+    expect(proxyUrlFor(both, 'http://example.test')).toBe('http://plain:2/');
+    expect(proxyUrlFor(both, 'ws://example.test')).toBe('http://plain:2/');
+    expect(proxyUrlFor({ httpProxy: 'http://plain:2/' }, AUTHORITY)).toBe('http://plain:2/');
+    expect(proxyUrlFor({ httpsProxy: 'http://secure:1/' }, 'http://example.test')).toBeUndefined();
+  });
+
+  it.each([
+    '*',
+    'login.microsoftonline.com',
+    'microsoftonline.com',
+    '.microsoftonline.com',
+    '*.microsoftonline.com',
+    'localhost, login.microsoftonline.com:443',
+    'localhost login.microsoftonline.com',
+    'LOGIN.MICROSOFTONLINE.COM',
+  ])('NO_PROXY=%j bypasses the proxy', (noProxy) => {
+    expect(proxyUrlFor({ httpsProxy: 'http://p:3128/', noProxy }, AUTHORITY)).toBeUndefined();
+  });
+
+  it.each([
+    'login.microsoftonline.com:8443',
+    'other.com',
+    'online.com',
+    'gin.microsoftonline.com',
+    'localhost,*',
+  ])('NO_PROXY=%j does not match the authority', (noProxy) => {
+    expect(proxyUrlFor({ httpsProxy: 'http://p:3128/', noProxy }, AUTHORITY)).toBe(
+      'http://p:3128/',
+    );
+  });
+
+  it('compares ports, default ports included, and IPv6 hosts with brackets', () => {
+    const proxy = { httpsProxy: 'http://p:3128/', noProxy: '127.0.0.1:8443,[::1],example.com:443' };
+    expect(proxyUrlFor(proxy, 'https://127.0.0.1:8443')).toBeUndefined();
+    expect(proxyUrlFor(proxy, 'https://127.0.0.1:9443')).toBe('http://p:3128/');
+    expect(proxyUrlFor(proxy, 'https://[::1]:8443')).toBeUndefined();
+    expect(proxyUrlFor(proxy, 'https://api.example.com')).toBeUndefined();
+    expect(proxyUrlFor(proxy, 'https://api.example.com:8443')).toBe('http://p:3128/');
+  });
+});
+
 describe('createEgressDispatcher: proxy', () => {
   it('goes through HTTP_PROXY with CONNECT', async () => {
     const proxy = await startProxy();
     const origin = await startOrigin();
-    const body = await get(dispatcher({ env: { HTTP_PROXY: proxy.url } }), `${origin}/v1/models`);
+    const body = await get(
+      dispatcher({ proxy: parseEgressProxy({ HTTP_PROXY: proxy.url }) }),
+      `${origin}/v1/models`,
+    );
     expect(body).toBe('origin saw /v1/models');
     expect(proxy.tunnels).toEqual([new URL(origin).host]);
   });
 
-  it('reads the lower-case variable, which wins over upper case', async () => {
+  it('uses the lower-case variable, which wins over upper case', async () => {
     const proxy = await startProxy();
     const origin = await startOrigin();
     const env = { http_proxy: proxy.url, HTTP_PROXY: 'http://127.0.0.1:1' };
-    expect(await get(dispatcher({ env }), `${origin}/x`)).toBe('origin saw /x');
+    expect(await get(dispatcher({ proxy: parseEgressProxy(env) }), `${origin}/x`)).toBe(
+      'origin saw /x',
+    );
     expect(proxy.tunnels).toHaveLength(1);
   });
 
-  it.each(['127.0.0.1', '127.0.0.1:PORT', 'example.com, 127.0.0.1', '*'])(
-    'connects directly when NO_PROXY=%s matches',
-    async (noProxy) => {
-      const proxy = await startProxy();
-      const origin = await startOrigin();
-      const port = new URL(origin).port;
-      const env = { HTTP_PROXY: proxy.url, NO_PROXY: noProxy.replace('PORT', port) };
-      expect(await get(dispatcher({ env }), `${origin}/x`)).toBe('origin saw /x');
-      expect(proxy.tunnels).toEqual([]);
-    },
-  );
+  // The same table decides for agents (proxyUrlFor) and for the dispatcher: both must agree.
+  it.each([
+    ['127.0.0.1', false],
+    ['127.0.0.1:PORT', false],
+    ['example.com, 127.0.0.1', false],
+    ['*', false],
+    ['localhost', true],
+    ['127.0.0.0/8', true],
+    ['127.0.0.1:1', true],
+    ['localhost,*', true],
+  ])('NO_PROXY=%s: proxied %s, as proxyUrlFor says', async (noProxy, proxied) => {
+    const proxy = await startProxy();
+    const origin = await startOrigin();
+    const port = new URL(origin).port;
+    const parsed = parseEgressProxy({
+      HTTP_PROXY: proxy.url,
+      NO_PROXY: noProxy.replace('PORT', port),
+    });
+    expect(await get(dispatcher({ proxy: parsed }), `${origin}/x`)).toBe('origin saw /x');
+    expect(proxy.tunnels).toHaveLength(proxied ? 1 : 0);
+    expect(proxyUrlFor(parsed, origin) !== undefined).toBe(proxied);
+  });
 
-  // undici compares NO_PROXY entries as strings: no name resolution, no CIDR.
-  it.each(['localhost', '127.0.0.0/8', '127.0.0.1:1'])(
-    'still proxies 127.0.0.1 when NO_PROXY=%s',
-    async (noProxy) => {
-      const proxy = await startProxy();
-      const origin = await startOrigin();
-      await get(dispatcher({ env: { HTTP_PROXY: proxy.url, NO_PROXY: noProxy } }), `${origin}/x`);
-      expect(proxy.tunnels).toHaveLength(1);
-    },
-  );
-
-  it('uses only the given env, not process.env', async () => {
+  it('never reads process.env', async () => {
     const proxy = await startProxy();
     const origin = await startOrigin();
     vi.stubEnv('HTTP_PROXY', proxy.url);
     vi.stubEnv('http_proxy', proxy.url);
-    expect(await get(dispatcher({ env: {} }), `${origin}/x`)).toBe('origin saw /x');
+    expect(await get(dispatcher(), `${origin}/x`)).toBe('origin saw /x');
+    expect(await get(dispatcher({ proxy: {} }), `${origin}/y`)).toBe('origin saw /y');
     expect(proxy.tunnels).toEqual([]);
-  });
-
-  it('defaults to process.env', async () => {
-    const proxy = await startProxy();
-    const origin = await startOrigin();
-    vi.stubEnv('http_proxy', proxy.url);
-    vi.stubEnv('no_proxy', '');
-    await get(dispatcher(), `${origin}/x`);
-    expect(proxy.tunnels).toHaveLength(1);
   });
 });
 
@@ -170,7 +305,7 @@ describe('createEgressDispatcher: TLS', () => {
 
   it('refuses a self-signed certificate', async () => {
     const origin = await startHttpsOrigin();
-    await expect(get(dispatcher({ env: {} }), `${origin}/`)).rejects.toMatchObject({
+    await expect(get(dispatcher(), `${origin}/`)).rejects.toMatchObject({
       code: 'DEPTH_ZERO_SELF_SIGNED_CERT',
     });
   });
@@ -179,7 +314,7 @@ describe('createEgressDispatcher: TLS', () => {
     const proxy = await startProxy();
     const origin = await startHttpsOrigin();
     await expect(
-      get(dispatcher({ env: { HTTPS_PROXY: proxy.url } }), `${origin}/`),
+      get(dispatcher({ proxy: parseEgressProxy({ HTTPS_PROXY: proxy.url }) }), `${origin}/`),
     ).rejects.toMatchObject({
       code: 'DEPTH_ZERO_SELF_SIGNED_CERT',
     });
@@ -192,7 +327,7 @@ describe('createEgressDispatcher: TLS', () => {
     await writeFile(caFile, tls.cert);
     const script = `
       const { createEgressDispatcher } = await import(process.argv[1]);
-      const response = await createEgressDispatcher({ env: {} }).request({ origin: process.argv[2], path: '/', method: 'GET' });
+      const response = await createEgressDispatcher().request({ origin: process.argv[2], path: '/', method: 'GET' });
       process.stdout.write(await response.body.text());
       process.exit(0);`;
     const egress = fileURLToPath(new URL('./egress.ts', import.meta.url));
@@ -212,7 +347,7 @@ describe('createEgressDispatcher: timeouts', () => {
 
   it('applies timeoutMs to the response headers', async () => {
     const address = await listen(createServer(() => {}));
-    const silent = dispatcher({ env: {}, timeoutMs: 50 });
+    const silent = dispatcher({ timeoutMs: 50 });
     await expect(get(silent, `http://${address}/`)).rejects.toMatchObject({
       code: 'UND_ERR_HEADERS_TIMEOUT',
     });

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AcquireContext, Environment } from '@keyless/auth-core';
 import { awsPlugin } from './aws-plugin.ts';
 import {
@@ -55,6 +55,7 @@ type Responder = (request: Recorded, response: http.ServerResponse) => void;
 const servers: http.Server[] = [];
 
 afterEach(async () => {
+  vi.unstubAllEnvs();
   await Promise.all(
     servers.splice(0).map((server) => {
       server.closeAllConnections();
@@ -238,6 +239,27 @@ describe('assumeRoleWithWebIdentity through the real SDK', () => {
     );
     await expect(failure).rejects.toBeInstanceOf(AwsStsUnreachableError);
     expect(proxy.connects).toEqual([new URL(target).host]);
+  });
+
+  it('tunnels https:// STS traffic through HTTP_PROXY when HTTPS_PROXY is unset, as undici does', async () => {
+    const proxy = await startServer(xml(500, ''));
+    const target = await closedPortUrl('https');
+    const failure = awsPlugin.acquire(
+      config({ AWS_ENDPOINT_URL_STS: target, HTTP_PROXY: proxy.url }),
+      fakeContext().context,
+    );
+    await expect(failure).rejects.toBeInstanceOf(AwsStsUnreachableError);
+    expect(proxy.connects).toEqual([new URL(target).host]);
+  });
+
+  it('ignores proxy variables of the process environment', async () => {
+    const proxy = await startServer(xml(500, ''));
+    const sts = await startServer(xml(200, SUCCESS));
+    vi.stubEnv('HTTP_PROXY', proxy.url);
+    vi.stubEnv('http_proxy', proxy.url);
+    await awsPlugin.acquire(config({ AWS_ENDPOINT_URL_STS: sts.url }), fakeContext().context);
+    expect(sts.requests).toHaveLength(1);
+    expect(proxy.requests).toHaveLength(0);
   });
 
   it('bypasses the proxy for NO_PROXY hosts', async () => {

@@ -32,7 +32,7 @@ export const assumeRoleWithWebIdentity: AssumeRoleWithWebIdentity = async ({
   webIdentityToken,
   signal,
 }) => {
-  const requestHandler = createStsRequestHandler(config.proxy, signal);
+  const requestHandler = createStsRequestHandler(config.egress, signal);
   try {
     const provider = fromWebToken({
       roleArn: config.roleArn,

@@ -102,6 +102,17 @@ describe('awsPlugin', () => {
     expect(Object.isFrozen(credential.material.credentials)).toBe(true);
   });
 
+  it('registers the proxy password before anything can echo it', async () => {
+    const plugin = createAwsPlugin({ assumeRole: async () => ANSWER });
+    const { context, events } = fakeContext();
+    const config = awsPlugin.parseConfig({
+      ...ENV,
+      HTTPS_PROXY: 'http://ci:proxy-secret-1@proxy.internal:3128',
+    });
+    await plugin.acquire(config, context);
+    expect(events[0]).toBe('secret:proxy-secret-1');
+  });
+
   it.each([
     ['Expiration', { ...ANSWER, expiration: undefined }],
     ['SessionToken', { ...ANSWER, sessionToken: undefined }],

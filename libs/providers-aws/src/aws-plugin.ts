@@ -1,3 +1,4 @@
+import { egressProxySecrets } from '@keyless/auth-core';
 import type {
   AcquireContext,
   AcquiredCredential,
@@ -78,6 +79,7 @@ export function createAwsPlugin(
       config: AwsConfig,
       context: AcquireContext,
     ): Promise<AcquiredCredential<AwsMaterial>> {
+      for (const secret of egressProxySecrets(config.egress)) context.registerSecret(secret);
       // The core times the GitHub OIDC hop itself.
       const webIdentityToken = await context.mintIdToken(config.audience);
       return context.hop(STS_HOP, () => exchange(assumeRole, config, webIdentityToken, context));

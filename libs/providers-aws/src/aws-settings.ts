@@ -72,31 +72,3 @@ export const AWS_SETTINGS: readonly Setting[] = Object.freeze([
   STS_ENDPOINT_SETTING,
   AUDIENCE_SETTING,
 ]);
-
-/** Proxy for https:// STS endpoints (`https_proxy` wins when both are set, as in Node and undici). */
-export const HTTPS_PROXY_SETTING: Setting = {
-  env: 'HTTPS_PROXY',
-  description: 'Proxy URL for HTTPS egress (also https_proxy)',
-};
-
-/** Proxy for http:// STS endpoints (`http_proxy` wins when both are set). */
-export const HTTP_PROXY_SETTING: Setting = {
-  env: 'HTTP_PROXY',
-  description: 'Proxy URL for HTTP egress (also http_proxy)',
-};
-
-/** Hosts that bypass the proxy (`no_proxy` wins when both are set). */
-export const NO_PROXY_SETTING: Setting = {
-  env: 'NO_PROXY',
-  description: 'Comma-separated hosts that bypass the proxy (also no_proxy)',
-};
-
-/**
- * Egress settings the plugin reads but does not own (the gateway reads them
- * too), so they are not part of AWS_SETTINGS.
- */
-export const PROXY_SETTINGS: readonly Setting[] = Object.freeze([
-  HTTPS_PROXY_SETTING,
-  HTTP_PROXY_SETTING,
-  NO_PROXY_SETTING,
-]);

@@ -28,10 +28,10 @@ describe('parseAwsConfig', () => {
       durationSeconds: DEFAULT_SESSION_DURATION_SECONDS,
       audience: DEFAULT_AWS_AUDIENCE,
       stsEndpoint: undefined,
-      proxy: {},
+      egress: {},
     });
     expect(Object.isFrozen(config)).toBe(true);
-    expect(Object.isFrozen(config.proxy)).toBe(true);
+    expect(Object.isFrozen(config.egress)).toBe(true);
   });
 
   it('reads every optional setting', () => {
@@ -158,24 +158,12 @@ describe('parseAwsConfig', () => {
     },
   );
 
-  it('reads proxy variables, the lower-case spelling winning', () => {
+  it('carries the egress proxy parsed from the given environment', () => {
     const config = parseAwsConfig({
       ...BASE,
-      HTTPS_PROXY: 'http://upper.proxy:3128',
-      https_proxy: 'http://lower.proxy:3128',
-      HTTP_PROXY: 'http://plain.proxy:8080',
-      NO_PROXY: '169.254.169.254,.internal',
+      https_proxy: 'http://proxy:3128',
+      NO_PROXY: '.internal',
     });
-    expect(config.proxy).toEqual({
-      HTTPS_PROXY: 'http://lower.proxy:3128',
-      HTTP_PROXY: 'http://plain.proxy:8080',
-      NO_PROXY: '169.254.169.254,.internal',
-    });
-  });
-
-  it('rejects a malformed proxy URL without echoing it (it may hold a password)', () => {
-    const error = configErrorOf({ ...BASE, https_proxy: 'user:s3cret@proxy:3128' });
-    expect(error.message).toMatch(/^https_proxy: must be a proxy URL/);
-    expect(error.message).not.toContain('s3cret');
+    expect(config.egress).toEqual({ httpsProxy: 'http://proxy:3128/', noProxy: '.internal' });
   });
 });

@@ -1,5 +1,6 @@
-import { configError, readSetting, requireSetting } from '@keyless/auth-core';
-import type { Environment } from '@keyless/auth-core';
+import { configError, parseEgressProxy, readSetting, requireSetting } from '@keyless/auth-core';
+import type { EgressProxy, Environment } from '@keyless/auth-core';
+import { assertAgentProxySupported } from './agent-proxy-support.ts';
 import {
   AUDIENCE_SETTING,
   AWS_REGION_SETTING,
@@ -14,8 +15,6 @@ import {
   SESSION_DURATION_SETTING,
   STS_ENDPOINT_SETTING,
 } from './aws-settings.ts';
-import { readProxyEnv } from './proxy-env.ts';
-import type { ProxyEnv } from './proxy-env.ts';
 
 /** AWS partitions whose role ARNs the plugin accepts. */
 export type AwsPartition = 'aws' | 'aws-cn' | 'aws-us-gov';
@@ -33,8 +32,8 @@ export interface AwsConfig {
   readonly audience: string;
   /** STS endpoint override; undefined means the SDK's regional endpoint. */
   readonly stsEndpoint: string | undefined;
-  /** Proxy variables for the STS call (the AWS SDK ignores the process environment's). */
-  readonly proxy: ProxyEnv;
+  /** Egress proxy of the STS call, from the configuration (the AWS SDK reads no proxy variable). */
+  readonly egress: EgressProxy;
 }
 
 // IAM: optional path (`/a/b/`) then a name of up to 64 characters of [\w+=,.@-].
@@ -149,6 +148,8 @@ export function parseAwsConfig(env: Environment): AwsConfig {
   const roleArn = requireSetting(env, ROLE_ARN_SETTING);
   const region = parseRegion(env);
   const partition = parseRoleArn(roleArn, region);
+  const egress = parseEgressProxy(env);
+  assertAgentProxySupported(egress);
   return Object.freeze({
     roleArn,
     partition,
@@ -157,6 +158,6 @@ export function parseAwsConfig(env: Environment): AwsConfig {
     durationSeconds: parseDuration(env),
     audience: readSetting(env, AUDIENCE_SETTING) ?? DEFAULT_AWS_AUDIENCE,
     stsEndpoint: parseStsEndpoint(env),
-    proxy: readProxyEnv(env),
+    egress,
   });
 }

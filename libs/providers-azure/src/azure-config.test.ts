@@ -26,7 +26,7 @@ describe('parseAzureConfig', () => {
       authorityHost: 'https://login.microsoftonline.com',
       scope: 'https://cognitiveservices.azure.com/.default',
       audience: 'api://AzureADTokenExchange',
-      proxyUrl: undefined,
+      egress: {},
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -123,7 +123,10 @@ describe('parseAzureConfig', () => {
       { ...BASE, AWF_AUTH_OIDC_AUDIENCE: 'https://cognitiveservices.azure.com/.default' },
       'AWF_AUTH_OIDC_AUDIENCE (engine.auth.audience): "https://cognitiveservices.azure.com/.default" is an Entra scope',
     ],
-    [{ ...BASE, HTTPS_PROXY: 'ftp://proxy:21' }, 'HTTPS_PROXY: has unsupported scheme ftp:'],
+    [
+      { ...BASE, HTTPS_PROXY: 'ftp://proxy:21' },
+      'HTTPS_PROXY: must be an http:// or https:// proxy URL',
+    ],
   ])('rejects %j naming the variable and its frontmatter key', (env, message) => {
     expect(configError(env as Record<string, string>).message).toContain(message);
   });
@@ -134,14 +137,8 @@ describe('parseAzureConfig', () => {
     ).toBe('https://cognitiveservices.azure.com/.default');
   });
 
-  it('resolves the egress proxy for the authority host from the given environment', () => {
-    const proxied = parseAzureConfig({ ...BASE, HTTPS_PROXY: 'http://proxy.internal:3128' });
-    expect(proxied.proxyUrl).toBe('http://proxy.internal:3128/');
-    const bypassed = parseAzureConfig({
-      ...BASE,
-      HTTPS_PROXY: 'http://proxy.internal:3128',
-      NO_PROXY: '.microsoftonline.com',
-    });
-    expect(bypassed.proxyUrl).toBeUndefined();
+  it('carries the egress proxy parsed from the given environment', () => {
+    const proxied = parseAzureConfig({ ...BASE, https_proxy: 'http://proxy.internal:3128' });
+    expect(proxied.egress).toEqual({ httpsProxy: 'http://proxy.internal:3128/' });
   });
 });

@@ -1,4 +1,11 @@
-import { configError, readSetting, requireSetting, type Environment } from '@keyless/auth-core';
+import {
+  configError,
+  parseEgressProxy,
+  readSetting,
+  requireSetting,
+  type EgressProxy,
+  type Environment,
+} from '@keyless/auth-core';
 import {
   AZURE_AUDIENCE,
   AZURE_AUTHORITY_HOST,
@@ -11,7 +18,6 @@ import {
   DEFAULT_AZURE_CLOUD,
   type AzureCloud,
 } from './azure-settings.ts';
-import { resolveProxy } from './egress-proxy.ts';
 
 /** The validated, frozen configuration of one Azure federated identity. */
 export interface AzureConfig {
@@ -26,8 +32,8 @@ export interface AzureConfig {
   readonly scope: string;
   /** Audience of the GitHub OIDC token. */
   readonly audience: string;
-  /** Proxy for the calls to the authority host, or undefined for direct egress. */
-  readonly proxyUrl: string | undefined;
+  /** Egress proxy, read from the configuration (the SDK's own proxy policy reads process.env). */
+  readonly egress: EgressProxy;
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -95,7 +101,7 @@ export function parseAzureConfig(env: Environment): AzureConfig {
     authorityHost,
     scope,
     audience,
-    proxyUrl: resolveProxy(env, new URL(authorityHost)),
+    egress: parseEgressProxy(env),
   });
 }
 

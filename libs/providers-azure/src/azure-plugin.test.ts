@@ -104,16 +104,32 @@ describe('azurePlugin', () => {
     expect(init.options.additionalPolicies).toHaveLength(1);
   });
 
-  it('routes the SDK through the configured proxy', async () => {
+  it('routes the SDK through the configured proxy and registers its password', async () => {
     const factory = fakeFactory(async () => ({ token: 't', expiresOnTimestamp: NOW + 60_000 }));
     const plugin = createAzurePlugin({ createCredential: factory.createCredential });
+    const context = fakeAcquireContext();
     await plugin.acquire(
-      plugin.parseConfig({ ...ENV, HTTPS_PROXY: 'http://proxy.test:3128' }),
-      fakeAcquireContext(),
+      plugin.parseConfig({ ...ENV, HTTPS_PROXY: 'http://ci:proxy-secret-1@proxy.test:3128' }),
+      context,
     );
     const agent = factory.inits[0]?.options.agent;
     expect(agent).toBeInstanceOf(HttpsProxyAgent);
-    expect((agent as HttpsProxyAgent<string>).proxy.href).toBe('http://proxy.test:3128/');
+    expect((agent as HttpsProxyAgent<string>).proxy.host).toBe('proxy.test:3128');
+    expect(context.secrets).toContain('proxy-secret-1');
+  });
+
+  it('connects directly when NO_PROXY covers the authority host', async () => {
+    const factory = fakeFactory(async () => ({ token: 't', expiresOnTimestamp: NOW + 60_000 }));
+    const plugin = createAzurePlugin({ createCredential: factory.createCredential });
+    await plugin.acquire(
+      plugin.parseConfig({
+        ...ENV,
+        HTTPS_PROXY: 'http://proxy.test:3128',
+        NO_PROXY: 'microsoftonline.com',
+      }),
+      fakeAcquireContext(),
+    );
+    expect(factory.inits[0]?.options.agent).not.toBeInstanceOf(HttpsProxyAgent);
   });
 
   it('uses a new credential object and a new GitHub token for every acquisition', async () => {

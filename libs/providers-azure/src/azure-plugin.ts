@@ -1,9 +1,10 @@
 import type { AccessToken } from '@azure/identity';
-import type {
-  AcquireContext,
-  AcquiredCredential,
-  OutgoingRequest,
-  ProviderPlugin,
+import {
+  egressProxySecrets,
+  type AcquireContext,
+  type AcquiredCredential,
+  type OutgoingRequest,
+  type ProviderPlugin,
 } from '@keyless/auth-core';
 import { parseAzureConfig, type AzureConfig } from './azure-config.ts';
 import { AZURE_SETTINGS } from './azure-settings.ts';
@@ -32,6 +33,7 @@ export function createAzurePlugin(deps: AzurePluginDeps = {}): ProviderPlugin<Az
     context: AcquireContext,
   ): Promise<AcquiredCredential<string>> {
     context.signal.throwIfAborted();
+    for (const secret of egressProxySecrets(config.egress)) context.registerSecret(secret);
     // Minted once, up front, and handed to MSAL as a constant: MSAL calls the assertion callback
     // twice per getToken, one after the other (so the core's sharing of concurrent mints would not
     // merge them), and a GitHub failure then surfaces as the core's own error instead of MSAL's.

@@ -4,6 +4,7 @@ import {
   type ClientAssertionCredentialOptions,
   type TokenCredential,
 } from '@azure/identity';
+import { proxyUrlFor } from '@keyless/auth-core';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import type { AzureConfig } from './azure-config.ts';
 import type { PipelinePolicy } from './wire-policy.ts';
@@ -35,14 +36,23 @@ export const ENTRA_RETRY_OPTIONS = Object.freeze({
 });
 
 /**
- * The agent for one acquisition's calls to Entra: through the proxy resolved from the configuration
- * (see egress-proxy.ts), else direct. Handing the SDK an agent also stops its own proxy policy,
- * which reads process.env instead of the configuration. The caller destroys it after the exchange.
+ * The proxy of the calls to the authority host, or undefined for direct egress: auth-core's NO_PROXY
+ * rules (undici's), where @azure/identity's own proxy policy would read process.env once per
+ * process and match only exact hosts and `.suffix` entries.
+ */
+export function entraProxyUrl(config: AzureConfig): string | undefined {
+  return proxyUrlFor(config.egress, config.authorityHost);
+}
+
+/**
+ * The agent for one acquisition's calls to Entra: through the configured proxy, else direct.
+ * Handing the SDK an agent also stops its own proxy policy. The caller destroys it after the exchange.
  */
 export function createEgressAgent(config: AzureConfig): https.Agent {
-  return config.proxyUrl === undefined
+  const proxyUrl = entraProxyUrl(config);
+  return proxyUrl === undefined
     ? new https.Agent({ keepAlive: true }) // the metadata GET and the token POST share one connection
-    : new HttpsProxyAgent(config.proxyUrl); // one CONNECT tunnel per call: it does not pool tunnels
+    : new HttpsProxyAgent(proxyUrl); // one CONNECT tunnel per call: it does not pool tunnels
 }
 
 /**

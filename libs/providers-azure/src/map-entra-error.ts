@@ -1,5 +1,6 @@
 import { KeylessError, readJwtClaims, settingLabel } from '@keyless/auth-core';
 import type { AzureConfig } from './azure-config.ts';
+import { entraProxyUrl } from './entra-credential.ts';
 import {
   AZURE_AUTHORITY_HOST,
   AZURE_CLIENT_ID,
@@ -133,8 +134,8 @@ function classifyTransport(
       fix: `Entra at ${config.authorityHost} is failing (HTTP ${status}); transient: the exchange is retried with backoff`,
     });
   }
-  const via =
-    config.proxyUrl === undefined ? '' : ` through proxy ${new URL(config.proxyUrl).host}`;
+  const proxyUrl = entraProxyUrl(config);
+  const via = proxyUrl === undefined ? '' : ` through proxy ${new URL(proxyUrl).host}`;
   if (failure.networkCode !== undefined || (status === undefined && wire?.error !== undefined)) {
     const reason = failure.networkCode ?? failure.sdkCode ?? 'network error';
     const tls = TLS_CODE.test(reason);

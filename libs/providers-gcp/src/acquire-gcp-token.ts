@@ -1,9 +1,13 @@
-import type { AcquireContext, AcquiredCredential } from '@keyless/auth-core';
+import {
+  createEgressDispatcher,
+  egressProxySecrets,
+  type AcquireContext,
+  type AcquiredCredential,
+} from '@keyless/auth-core';
 import type { IdentityPoolClientOptions } from 'google-auth-library';
-import { createEgressDispatcher, egressSecrets } from './egress.ts';
 import { GcpMalformedAnswerError, mapGcpError } from './errors.ts';
 import { GCP_IAM_HOP, GCP_STS_HOP, type GcpHop } from './gcp-hops.ts';
-import { GcpTransport } from './gcp-transport.ts';
+import { GCP_HOP_TIMEOUT_MS, GcpTransport } from './gcp-transport.ts';
 import { createIdentityPoolClient, type GcpClientFactory } from './identity-pool-client.ts';
 import type { GcpConfig } from './parse-gcp-config.ts';
 
@@ -60,8 +64,15 @@ export async function acquireGcpToken(
   context: AcquireContext,
   deps: GcpAcquireDeps = {},
 ): Promise<AcquiredCredential<GcpMaterial>> {
-  for (const secret of egressSecrets(config.egress)) context.registerSecret(secret);
-  const dispatcher = createEgressDispatcher(config.egress);
+  for (const secret of egressProxySecrets(config.egress)) context.registerSecret(secret);
+  // google-auth-library's gaxios would read HTTPS_PROXY/HTTP_PROXY from process.env per request
+  // (one proxy for every scheme, NO_PROXY without ports or `*`), and the STS hop uses a private
+  // gaxios that no client option reaches: both hops get this dispatcher instead (GcpTransport),
+  // so the configured proxy applies with the same rules as the gateway's upstream traffic.
+  const dispatcher = createEgressDispatcher({
+    proxy: config.egress,
+    timeoutMs: deps.hopTimeoutMs ?? GCP_HOP_TIMEOUT_MS,
+  });
   let hop: GcpHop = GCP_STS_HOP;
   const transport = (name: GcpHop) =>
     new GcpTransport({

@@ -1,5 +1,4 @@
 export * from './acquire-gcp-token.ts';
-export * from './egress.ts';
 export * from './errors.ts';
 export * from './gcp-hops.ts';
 export * from './gcp-plugin.ts';

@@ -1,5 +1,12 @@
-import { configError, readSetting, requireSetting, type Environment, type Setting } from '@keyless/auth-core';
-import { parseEgress, type EgressConfig } from './egress.ts';
+import {
+  configError,
+  parseEgressProxy,
+  readSetting,
+  requireSetting,
+  type EgressProxy,
+  type Environment,
+  type Setting,
+} from '@keyless/auth-core';
 import {
   DEFAULT_GCP_IAM_CREDENTIALS_URL,
   DEFAULT_GCP_SCOPE,
@@ -39,7 +46,8 @@ export interface GcpConfig {
   readonly iamCredentialsUrl: string;
   /** Impersonated token lifetime, seconds. */
   readonly tokenLifetimeSeconds: number;
-  readonly egress: EgressConfig;
+  /** Egress proxy of both hops (read from the configuration, never from `process.env`). */
+  readonly egress: EgressProxy;
 }
 
 // google-auth-library refuses impersonation URLs longer than this (a DoS guard).
@@ -125,6 +133,6 @@ export function parseGcpConfig(env: Environment): GcpConfig {
     tokenUrl,
     iamCredentialsUrl,
     tokenLifetimeSeconds: parseLifetime(lifetimeValue),
-    egress: parseEgress(env),
+    egress: parseEgressProxy(env),
   });
 }

@@ -1,4 +1,4 @@
-import type { ProviderPlugin } from '@keyless/auth-core';
+import type { EgressProxy, ProviderPlugin } from '@keyless/auth-core';
 import type { Flavor } from './flavors.ts';
 import type { Upstream } from './upstream.ts';
 
@@ -38,6 +38,8 @@ export interface GatewayConfig {
   readonly shutdownGraceMs: number;
   readonly clientKey: string | undefined;
   readonly logLevel: string;
+  /** Egress proxy of upstreams, WebSockets and GitHub OIDC minting, parsed once at startup. */
+  readonly egress: EgressProxy;
   readonly routes: readonly RouteConfig[];
   /** Things worth a warning at startup (e.g. a static key replaced by federation). */
   readonly warnings: readonly string[];

@@ -1,5 +1,5 @@
 import { ConfigError } from '@keyless/auth-core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from './load-config.ts';
 
 const load = (env: Record<string, string>) => loadConfig(env, []);
@@ -75,7 +75,11 @@ describe('loadConfig: static routes', () => {
   });
 
   it('checks the region only when it becomes the default Bedrock host', () => {
-    const env = { AWS_BEARER_TOKEN_BEDROCK: 'b-1', AWS_REGION: 'not a region', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: 'http://127.0.0.1:9' };
+    const env = {
+      AWS_BEARER_TOKEN_BEDROCK: 'b-1',
+      AWS_REGION: 'not a region',
+      AWS_ENDPOINT_URL_BEDROCK_RUNTIME: 'http://127.0.0.1:9',
+    };
     expect(route(env, 'bedrock')!.upstream.origin).toBe('http://127.0.0.1:9');
     expect(() => load({ AWS_BEARER_TOKEN_BEDROCK: 'b-1', AWF_AUTH_AWS_REGION: 'x/y' })).toThrow(
       /AWF_AUTH_AWS_REGION \(engine\.auth\.aws-region\)/,
@@ -145,6 +149,39 @@ describe('loadConfig: static routes', () => {
   });
 });
 
+describe('loadConfig: egress proxy', () => {
+  it('parses the proxy variables once, from the given environment only', () => {
+    vi.stubEnv('HTTP_PROXY', 'http://from-process-env:1');
+    try {
+      expect(load({ OPENAI_API_KEY: 'k-1' }).egress).toEqual({});
+      const config = load({
+        OPENAI_API_KEY: 'k-1',
+        HTTPS_PROXY: 'http://proxy.internal:3128',
+        no_proxy: 'localhost',
+      });
+      expect(config.egress).toEqual({
+        httpsProxy: 'http://proxy.internal:3128/',
+        noProxy: 'localhost',
+      });
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('refuses a bad proxy URL without echoing its password', () => {
+    const env = { OPENAI_API_KEY: 'k-1', HTTPS_PROXY: 'ftp://ci:hunter22@proxy:21' };
+    let error: unknown;
+    try {
+      load(env);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/^HTTPS_PROXY: must be an http:\/\/ or https:\/\//);
+    expect((error as Error).message).not.toContain('hunter22');
+  });
+});
+
 describe('loadConfig: errors name the variable', () => {
   it.each([
     [{ OPENAI_API_KEY: 'k-1', KEYLESS_OPENAI_PORT: 'abc' }, /KEYLESS_OPENAI_PORT/],
@@ -152,6 +189,7 @@ describe('loadConfig: errors name the variable', () => {
     [{ OPENAI_API_KEY: 'k-1', KEYLESS_BODY_LIMIT: '-1' }, /KEYLESS_BODY_LIMIT/],
     [{ OPENAI_API_KEY: 'k-1', KEYLESS_LOG_LEVEL: 'loud' }, /KEYLESS_LOG_LEVEL/],
     [{ OPENAI_API_KEY: 'k-1', OPENAI_API_TARGET: 'ftp://x' }, /OPENAI_API_TARGET/],
+    [{ OPENAI_API_KEY: 'k-1', https_proxy: 'socks5://proxy:1080' }, /^https_proxy: /],
     [
       {
         COPILOT_PROVIDER_BASE_URL: 'https://b.example',

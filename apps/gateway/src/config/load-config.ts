@@ -1,5 +1,6 @@
 import {
   ConfigError,
+  parseEgressProxy,
   readSetting,
   type Environment,
   type ProviderPlugin,
@@ -56,6 +57,7 @@ export function loadConfig(
     shutdownGraceMs: readInteger(env, S.shutdownGraceMs, DEFAULT_SHUTDOWN_GRACE_MS, 0, HOUR_MS),
     clientKey: readSetting(env, S.clientKey),
     logLevel: readLogLevel(env),
+    egress: parseEgressProxy(env),
     routes,
     warnings,
   };

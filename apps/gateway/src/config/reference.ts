@@ -1,6 +1,7 @@
 import {
   ACTIONS_ID_TOKEN_REQUEST_TOKEN,
   ACTIONS_ID_TOKEN_REQUEST_URL,
+  EGRESS_PROXY_SETTINGS,
   SELECTION_SETTINGS,
   type ProviderPlugin,
   type Setting,
@@ -27,7 +28,7 @@ export function renderConfigReference(plugins: readonly ProviderPlugin[]): strin
     '',
     '#### Gateway',
     '',
-    settingsTable(Object.values(GATEWAY_SETTINGS)),
+    settingsTable([...Object.values(GATEWAY_SETTINGS), ...EGRESS_PROXY_SETTINGS]),
     '',
     '#### Federated identity (common)',
     '',

@@ -5,6 +5,7 @@ import {
   createCredentialMetrics,
   createEgressDispatcher,
   createLogger,
+  egressProxySecrets,
   parseGithubOidcConfig,
   staticCredential,
   type Environment,
@@ -31,7 +32,7 @@ export interface RunningGateway {
 
 /**
  * Starts every configured route listener and the management listener. Static
- * secrets are registered for redaction before anything is logged.
+ * secrets and proxy passwords are registered for redaction before anything is logged.
  */
 export async function startGateway(
   config: GatewayConfig,
@@ -42,12 +43,16 @@ export async function startGateway(
     if (route.auth.kind === 'static') redactor.register(route.auth.value.replace(/^Bearer /, ''));
   }
   if (config.clientKey) redactor.register(config.clientKey);
+  for (const secret of egressProxySecrets(config.egress)) redactor.register(secret);
 
   const logger = createLogger({ level: config.logLevel, redactor });
   const registry = new Registry();
   const metrics = createGatewayMetrics(registry);
   const credentialMetrics = createCredentialMetrics(registry);
-  const dispatcher = createEgressDispatcher({ timeoutMs: config.upstreamTimeoutMs });
+  const dispatcher = createEgressDispatcher({
+    proxy: config.egress,
+    timeoutMs: config.upstreamTimeoutMs,
+  });
 
   let pool: CredentialPool | undefined;
   const credentialFor = (route: RouteConfig): RouteCredential => {
@@ -92,6 +97,7 @@ export async function startGateway(
     bodyLimit: config.bodyLimit,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     clientKey: config.clientKey,
+    egress: config.egress,
   };
   const servers: FastifyInstance[] = [];
   const websockets: WebSocketProxy[] = [];

@@ -3,6 +3,7 @@ import {
   CredentialUnavailableError,
   type Attachment,
   type CredentialMetrics,
+  type EgressProxy,
   type OutgoingRequest,
   type Redactor,
   type RouteCredential,
@@ -39,6 +40,8 @@ export interface RouteServerDeps {
   readonly bodyLimit: number;
   readonly upstreamTimeoutMs: number;
   readonly clientKey: string | undefined;
+  /** The configured egress proxy (WebSocket upgrades need it as an agent). */
+  readonly egress: EgressProxy;
 }
 
 /** Per-request bookkeeping for the request log line. */

@@ -3,6 +3,7 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import {
   CredentialUnavailableError,
+  proxyUrlFor,
   type Attachment,
   type OutgoingRequest,
   type RouteCredential,
@@ -64,11 +65,14 @@ export function attachWebSocketProxy(
   const log = deps.logger.child({ route: route.name, websocket: true });
   const upstreamOrigin = new URL(route.upstream.origin);
   const wsOrigin = `${upstreamOrigin.protocol === 'https:' ? 'wss:' : 'ws:'}//${upstreamOrigin.host}`;
-  // Node's own agents: TLS verified (NODE_EXTRA_CA_CERTS), HTTP(S)_PROXY / NO_PROXY honoured.
+  // Node's own agents: TLS verified (NODE_EXTRA_CA_CERTS), through the proxy auth-core picks for
+  // this upstream from the configuration, with the same NO_PROXY rules as the HTTP traffic.
+  const proxyUrl = proxyUrlFor(deps.egress, upstreamOrigin);
+  const proxyEnv = proxyUrl === undefined ? {} : { HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl };
   const agent =
     upstreamOrigin.protocol === 'https:'
-      ? new https.Agent({ proxyEnv: process.env } as https.AgentOptions)
-      : new http.Agent({ proxyEnv: process.env } as http.AgentOptions);
+      ? new https.Agent({ proxyEnv } as https.AgentOptions)
+      : new http.Agent({ proxyEnv } as http.AgentOptions);
   const chosenProtocol = new WeakMap<http.IncomingMessage, string>();
   const server101Headers = new WeakMap<http.IncomingMessage, http.IncomingHttpHeaders>();
   const wss = new WebSocketServer({
