@@ -13,3 +13,4 @@ export * from './sigv4-verifier.ts';
 export * from './eventstream.ts';
 export * from './bedrock.ts';
 export * from './test-token-service.ts';
+export * from './websocket-upstream.ts';

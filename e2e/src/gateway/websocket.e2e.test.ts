@@ -1,50 +1,11 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
+import { startWebSocketUpstream, type WebSocketUpstream } from '../fakes/websocket-upstream.ts';
 import { startGatewayProcess, type GatewayProcess } from '../harness/gateway-process.ts';
 
 const KEY = 'sk-websocket-openai-0123456789';
 const CLIENT_KEY = 'ws-client-key-0123456789';
-
-/** A WebSocket upstream that echoes, records handshakes, and refuses on request. */
-async function startWebSocketUpstream() {
-  const handshakes: http.IncomingHttpHeaders[] = [];
-  const closes: number[] = [];
-  let refuse: { status: number; body: string } | undefined;
-  const server = http.createServer();
-  const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => [...protocols][0] ?? false });
-  wss.on('headers', (headers) => headers.push('x-upstream-session: s-1'));
-  server.on('upgrade', (request, socket, head) => {
-    handshakes.push(request.headers);
-    if (refuse) {
-      const { status, body } = refuse;
-      socket.end(`HTTP/1.1 ${status} Refused\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
-      return;
-    }
-    wss.handleUpgrade(request, socket, head, (ws) => {
-      ws.on('message', (data, isBinary) => {
-        if (!isBinary && data.toString() === 'close-4001') ws.close(4001, 'upstream done');
-        else ws.send(data, { binary: isBinary });
-      });
-      ws.on('close', (code) => closes.push(code));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    handshakes,
-    closes,
-    refuseWith(next?: { status: number; body: string }) {
-      refuse = next;
-    },
-    close: () => new Promise<void>((resolve) => {
-      for (const client of wss.clients) client.terminate();
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
-}
 
 function openSocket(url: string, headers: Record<string, string>, protocols: string[] = []) {
   const ws = new WebSocket(url, protocols, { headers });
@@ -53,24 +14,39 @@ function openSocket(url: string, headers: Record<string, string>, protocols: str
     ws.once('unexpected-response', (_req, response) => {
       let body = '';
       response.on('data', (chunk) => (body += chunk));
-      response.on('end', () => reject(Object.assign(new Error(`status ${response.statusCode}`), { status: response.statusCode, body })));
+      response.on('end', () =>
+        reject(
+          Object.assign(new Error(`status ${response.statusCode}`), {
+            status: response.statusCode,
+            body,
+          }),
+        ),
+      );
     });
     ws.once('error', reject);
   });
 }
 
 const nextMessage = (ws: WebSocket) =>
-  new Promise<{ data: string; isBinary: boolean }>((resolve) => ws.once('message', (data, isBinary) => resolve({ data: data.toString(), isBinary })));
-const closed = (ws: WebSocket) => new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+  new Promise<{ data: string; isBinary: boolean }>((resolve) =>
+    ws.once('message', (data, isBinary) => resolve({ data: data.toString(), isBinary })),
+  );
+const closed = (ws: WebSocket) =>
+  new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
 
 describe('WebSocket upgrades', () => {
-  let upstream: Awaited<ReturnType<typeof startWebSocketUpstream>>;
+  let upstream: WebSocketUpstream;
   let gateway: GatewayProcess;
   let wsUrl: string;
 
   beforeAll(async () => {
     upstream = await startWebSocketUpstream();
-    gateway = await startGatewayProcess({ OPENAI_API_KEY: KEY, OPENAI_API_TARGET: upstream.url, KEYLESS_CLIENT_KEY: CLIENT_KEY, KEYLESS_SHUTDOWN_GRACE_MS: '300' });
+    gateway = await startGatewayProcess({
+      OPENAI_API_KEY: KEY,
+      OPENAI_API_TARGET: upstream.url,
+      KEYLESS_CLIENT_KEY: CLIENT_KEY,
+      KEYLESS_SHUTDOWN_GRACE_MS: '300',
+    });
     wsUrl = gateway.url('openai').replace('http:', 'ws:');
   });
   afterAll(async () => {
@@ -79,7 +55,11 @@ describe('WebSocket upgrades', () => {
   });
 
   it('attaches the credential to the upgrade, relays messages and close codes both ways', async () => {
-    const { ws, response } = await openSocket(`${wsUrl}/v1/responses?key=client-q`, { authorization: `Bearer ${CLIENT_KEY}`, cookie: 's=1', 'x-session': 'abc' }, ['realtime']);
+    const { ws, response } = await openSocket(
+      `${wsUrl}/v1/responses?key=client-q`,
+      { authorization: `Bearer ${CLIENT_KEY}`, cookie: 's=1', 'x-session': 'abc' },
+      ['realtime'],
+    );
     expect(response.headers['x-upstream-session']).toBe('s-1');
     expect(ws.protocol).toBe('realtime');
     const seen = upstream.handshakes.at(-1)!;
@@ -107,7 +87,9 @@ describe('WebSocket upgrades', () => {
   it('passes an upstream refusal through with its status and body', async () => {
     upstream.refuseWith({ status: 403, body: '{"error":{"message":"model not allowed"}}' });
     try {
-      await expect(openSocket(`${wsUrl}/v1/responses`, { authorization: `Bearer ${CLIENT_KEY}` })).rejects.toMatchObject({
+      await expect(
+        openSocket(`${wsUrl}/v1/responses`, { authorization: `Bearer ${CLIENT_KEY}` }),
+      ).rejects.toMatchObject({
         status: 403,
         body: '{"error":{"message":"model not allowed"}}',
       });
@@ -118,14 +100,20 @@ describe('WebSocket upgrades', () => {
 
   it('refuses a missing client key and a bad target in the route error shape, without reaching the upstream', async () => {
     const before = upstream.handshakes.length;
-    const refused = await openSocket(`${wsUrl}/v1/responses`, {}).catch((error: { status: number; body: string }) => error);
+    const refused = await openSocket(`${wsUrl}/v1/responses`, {}).catch(
+      (error: { status: number; body: string }) => error,
+    );
     expect(refused).toMatchObject({ status: 401 });
-    expect(JSON.parse((refused as { body: string }).body)).toMatchObject({ error: { code: 'unauthorized_client' } });
+    expect(JSON.parse((refused as { body: string }).body)).toMatchObject({
+      error: { code: 'unauthorized_client' },
+    });
     expect(upstream.handshakes.length).toBe(before);
   });
 
   it('closes open sockets with 1001 after the drain bound on shutdown', async () => {
-    const { ws } = await openSocket(`${wsUrl}/v1/responses`, { authorization: `Bearer ${CLIENT_KEY}` });
+    const { ws } = await openSocket(`${wsUrl}/v1/responses`, {
+      authorization: `Bearer ${CLIENT_KEY}`,
+    });
     const code = closed(ws);
     expect(await gateway.stop('SIGTERM')).toBe(0);
     expect(await code).toBe(1001);
