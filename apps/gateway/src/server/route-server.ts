@@ -1,6 +1,5 @@
 import httpProxy from '@fastify/http-proxy';
 import {
-  CredentialUnavailableError,
   type Attachment,
   type CredentialMetrics,
   type EgressProxy,
@@ -19,10 +18,11 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import type { RouteConfig } from '../config/gateway-config.ts';
-import { presentsClientKey } from '../proxy/client-key.ts';
+import { admit } from '../proxy/admission.ts';
+import { credentialUnavailable } from '../proxy/credential-unavailable.ts';
 import { sendGatewayError } from '../proxy/gateway-errors.ts';
 import { forwardedRequestHeaders } from '../proxy/header-hygiene.ts';
-import { BadRequestTargetError, upstreamPath } from '../proxy/request-target.ts';
+import { BadRequestTargetError } from '../proxy/request-target.ts';
 import { rejectsCredential } from '../proxy/upstream-rejection.ts';
 import type { GatewayMetrics } from './gateway-metrics.ts';
 import { isUsable } from './readiness.ts';
@@ -149,24 +149,16 @@ export async function createRouteServer(
   const origin = route.upstream.origin;
 
   /** Validates the target and the client key; runs after the body was bounded. */
-  async function admit(request: FastifyRequest, reply: FastifyReply) {
-    try {
-      // Normalise once through the URL parser so that what is signed is what undici sends.
-      const url = new URL(upstreamPath(request.raw.url ?? '/', route.upstream.basePath), origin);
-      if (url.origin !== origin) throw new BadRequestTargetError('changes the upstream origin');
-      request.keyless.path = url.pathname + url.search;
-    } catch (error) {
-      if (!(error instanceof BadRequestTargetError)) throw error;
-      return sendGatewayError(reply, flavor, 'bad_request_target', error.message);
-    }
-    if (deps.clientKey !== undefined && !presentsClientKey(request.headers, deps.clientKey)) {
-      return sendGatewayError(
-        reply,
-        flavor,
-        'unauthorized_client',
-        'this gateway requires the client key (KEYLESS_CLIENT_KEY) in the usual auth header',
-      );
-    }
+  async function admitted(request: FastifyRequest, reply: FastifyReply) {
+    const admission = admit(
+      request.raw.url ?? '/',
+      request.headers,
+      route.upstream,
+      deps.clientKey,
+    );
+    if ('refuse' in admission)
+      return sendGatewayError(reply, flavor, admission.refuse, admission.message);
+    request.keyless.path = admission.path;
   }
 
   async function forward(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
@@ -192,7 +184,7 @@ export async function createRouteServer(
       try {
         attachment = await credential.attach(outgoing);
       } catch (error) {
-        return credentialUnavailable(reply, error);
+        return unavailable(reply, error);
       }
       request.keyless.credentialAcquiredAt = attachment.acquiredAt;
       const sentAt = performance.now();
@@ -239,7 +231,7 @@ export async function createRouteServer(
             try {
               await credential.renew(attachment);
             } catch (error) {
-              credentialUnavailable(reply, error);
+              unavailable(reply, error);
               return;
             }
             request.keyless.replayed = true;
@@ -253,13 +245,10 @@ export async function createRouteServer(
     return send('first');
   }
 
-  function credentialUnavailable(reply: FastifyReply, error: unknown): FastifyReply {
-    const retryAfter = error instanceof CredentialUnavailableError ? error.retryAfterSeconds : 5;
-    const message = `no usable credential for route ${route.name}: ${deps.redactor.describe(error)}`;
+  function unavailable(reply: FastifyReply, error: unknown): FastifyReply {
+    const { message, headers } = credentialUnavailable(route.name, error, deps.redactor);
     reply.log.warn({ event: 'credential.unavailable', message }, 'credential unavailable');
-    return sendGatewayError(reply, flavor, 'credential_unavailable', message, {
-      'retry-after': String(retryAfter),
-    });
+    return sendGatewayError(reply, flavor, 'credential_unavailable', message, headers);
   }
 
   await app.register(httpProxy, {
@@ -267,7 +256,7 @@ export async function createRouteServer(
     undici: deps.dispatcher as never,
     disableRequestLogging: true,
     proxyPayloads: false,
-    preHandler: admit,
+    preHandler: admitted,
     handler: forward,
   } as never);
 

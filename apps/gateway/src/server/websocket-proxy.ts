@@ -2,7 +2,6 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import {
-  CredentialUnavailableError,
   proxyUrlFor,
   type Attachment,
   type OutgoingRequest,
@@ -10,14 +9,14 @@ import {
 } from '@keyless/auth-core';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { RouteConfig } from '../config/gateway-config.ts';
-import { presentsClientKey } from '../proxy/client-key.ts';
+import { admit } from '../proxy/admission.ts';
+import { credentialUnavailable } from '../proxy/credential-unavailable.ts';
 import {
   GATEWAY_ERRORS,
   gatewayErrorBody,
   type GatewayErrorCode,
 } from '../proxy/gateway-errors.ts';
 import { forwardedRequestHeaders } from '../proxy/header-hygiene.ts';
-import { BadRequestTargetError, upstreamPath } from '../proxy/request-target.ts';
 import type { RouteServerDeps } from './route-server.ts';
 
 /** Headers of a 101 answer that belong to the handshake itself; the gateway's server side sets them. */
@@ -124,15 +123,8 @@ export function attachWebSocketProxy(
     try {
       attachment = await credential.attach(outgoing);
     } catch (error) {
-      const retryAfter = error instanceof CredentialUnavailableError ? error.retryAfterSeconds : 5;
-      return fail(
-        socket,
-        'credential_unavailable',
-        `no usable credential for route ${route.name}: ${deps.redactor.describe(error)}`,
-        {
-          'retry-after': String(retryAfter),
-        },
-      );
+      const { message, headers } = credentialUnavailable(route.name, error, deps.redactor);
+      return fail(socket, 'credential_unavailable', message, headers);
     }
     delete outgoing.headers.host;
     const upstream = new WebSocket(`${wsOrigin}${handshake.path}`, handshake.protocols, {
@@ -153,11 +145,8 @@ export function attachWebSocketProxy(
           try {
             await credential.renew(attachment);
           } catch (error) {
-            return fail(
-              socket,
-              'credential_unavailable',
-              `no usable credential for route ${route.name}: ${deps.redactor.describe(error)}`,
-            );
+            const { message, headers } = credentialUnavailable(route.name, error, deps.redactor);
+            return fail(socket, 'credential_unavailable', message, headers);
           }
           deps.credentialMetrics.recordReplay(route.name, credential.provider);
           return connect(request, socket, head, handshake, 'replay');
@@ -237,29 +226,9 @@ export function attachWebSocketProxy(
         `route ${route.name} signs each request and does not proxy WebSocket upgrades`,
       );
     }
-    let path: string;
-    try {
-      const url = new URL(
-        upstreamPath(request.url ?? '/', route.upstream.basePath),
-        route.upstream.origin,
-      );
-      if (url.origin !== route.upstream.origin)
-        throw new BadRequestTargetError('changes the upstream origin');
-      path = url.pathname + url.search;
-    } catch (error) {
-      return fail(
-        socket,
-        'bad_request_target',
-        error instanceof Error ? error.message : String(error),
-      );
-    }
-    if (deps.clientKey !== undefined && !presentsClientKey(request.headers, deps.clientKey)) {
-      return fail(
-        socket,
-        'unauthorized_client',
-        'this gateway requires the client key (KEYLESS_CLIENT_KEY) in the usual auth header',
-      );
-    }
+    const admission = admit(request.url ?? '/', request.headers, route.upstream, deps.clientKey);
+    if ('refuse' in admission) return fail(socket, admission.refuse, admission.message);
+    const { path } = admission;
     const protocols = String(request.headers['sec-websocket-protocol'] ?? '')
       .split(',')
       .map((p) => p.trim())
