@@ -1,84 +1,59 @@
-import {
-  BedrockRuntimeClient,
-  ConverseCommand,
-  ConverseStreamCommand,
-} from '@aws-sdk/client-bedrock-runtime';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAwsSts } from '../fakes/aws-sts.ts';
-import type { AwsStsFake } from '../fakes/aws-sts.ts';
 import { DEFAULT_BEDROCK_REPLY, startBedrockRuntime } from '../fakes/bedrock.ts';
 import type { BedrockRuntimeFake } from '../fakes/bedrock.ts';
-import { startGithubOidcIssuer } from '../fakes/github-oidc-issuer.ts';
-import type { GithubOidcIssuer } from '../fakes/github-oidc-issuer.ts';
 import { findLeaks } from '../harness/canary.ts';
 import { runGatewayToExit, startGatewayProcess } from '../harness/gateway-process.ts';
 import type { GatewayProcess } from '../harness/gateway-process.ts';
+import {
+  awsWorkflowEnv,
+  bedrockClient,
+  CLAUDE_MODEL as MODEL,
+  HI_MESSAGES as messages,
+  ROLE_ARN,
+  startAwsRig,
+} from './aws-rig.ts';
+import type { AwsRig } from './aws-rig.ts';
 
 // The other ways a workflow configures the bedrock route: the aws plugin chosen through
 // COPILOT_PROVIDER_TYPE=bedrock (serving the copilot route too), the static
 // AWS_BEARER_TOKEN_BEDROCK, and the configuration errors that stop the process before it listens.
 
-const ROLE_ARN = 'arn:aws:iam::123456789012:role/keyless-bedrock';
 const REGION = 'eu-central-1';
-const MODEL = 'anthropic.claude-3-5-sonnet-20240620-v1:0';
 const BEARER_TOKEN = 'ABSKQmVkcm9ja0FQSUtleS1jYW5hcnktZTJlLTAxMjM0NTY3ODk=';
 const REQUEST_TOKEN = 'fake-actions-request-token-0123456789abcdef';
-const messages = [{ role: 'user' as const, content: [{ text: 'hi' }] }];
-
-/** The official client with dummy keys, pointed at one gateway route. */
-function bedrockClient(endpoint: string): BedrockRuntimeClient {
-  return new BedrockRuntimeClient({
-    region: REGION,
-    endpoint,
-    requestHandler: new NodeHttpHandler(),
-    credentials: { accessKeyId: 'AKIDDUMMY', secretAccessKey: 'dummy' },
-    maxAttempts: 1,
-  });
-}
+/** An address nothing listens on: these gateways stop before calling anything. */
+const UNREACHABLE = 'http://127.0.0.1:9';
 
 describe('aws plugin derived from COPILOT_PROVIDER_TYPE=bedrock', () => {
-  let issuer: GithubOidcIssuer;
-  let sts: AwsStsFake;
-  let bedrock: BedrockRuntimeFake;
-  let gateway: GatewayProcess;
-  const seen: string[] = [];
+  let rig: AwsRig;
 
   beforeAll(async () => {
-    issuer = await startGithubOidcIssuer();
-    [sts, bedrock] = await Promise.all([
-      startAwsSts({ jwksUrl: issuer.jwksUrl, issuer: issuer.issuer, roles: [{ arn: ROLE_ARN }] }),
-      startBedrockRuntime({ credentials: (id) => sts.lookup(id), region: REGION }),
-    ]);
-    gateway = await startGatewayProcess({
-      AWF_AUTH_TYPE: 'github-oidc',
+    rig = await startAwsRig({ role: { arn: ROLE_ARN }, region: REGION });
+    await rig.startGateway({
+      // The provider comes from COPILOT_PROVIDER_TYPE alone.
+      AWF_AUTH_PROVIDER: undefined,
       COPILOT_PROVIDER_TYPE: 'bedrock',
-      COPILOT_PROVIDER_BASE_URL: bedrock.url,
+      COPILOT_PROVIDER_BASE_URL: rig.bedrock.url,
       // The compiler's offline placeholder: counts as absent.
       COPILOT_PROVIDER_API_KEY: 'dummy-byok-key-for-offline-mode',
-      AWF_AUTH_AWS_ROLE_ARN: ROLE_ARN,
-      AWF_AUTH_AWS_REGION: REGION,
-      AWS_ENDPOINT_URL_STS: sts.url,
-      AWS_ENDPOINT_URL_BEDROCK_RUNTIME: bedrock.url,
-      ACTIONS_ID_TOKEN_REQUEST_URL: issuer.requestUrl,
-      ACTIONS_ID_TOKEN_REQUEST_TOKEN: issuer.requestToken,
       GITHUB_RUN_ID: '31337',
       GITHUB_RUN_ATTEMPT: '3',
     });
   });
   afterAll(async () => {
-    await gateway?.stop();
-    await Promise.all([bedrock?.close(), sts?.close(), issuer?.close()]);
+    await rig?.close();
   });
 
   it('serves the copilot and the bedrock route with one shared STS credential', async () => {
-    const viaCopilot = await bedrockClient(gateway.url('copilot')).send(
-      new ConverseCommand({ modelId: MODEL, messages }),
-    );
-    const viaBedrock = await bedrockClient(gateway.url('bedrock')).send(
-      new ConverseCommand({ modelId: MODEL, messages }),
-    );
-    seen.push(JSON.stringify(viaCopilot), JSON.stringify(viaBedrock));
+    const { sts, bedrock } = rig;
+    const viaCopilot = await rig
+      .client('copilot')
+      .send(new ConverseCommand({ modelId: MODEL, messages }));
+    const viaBedrock = await rig
+      .client('bedrock')
+      .send(new ConverseCommand({ modelId: MODEL, messages }));
+    rig.responses.push(JSON.stringify(viaCopilot), JSON.stringify(viaBedrock));
     expect(viaCopilot.output?.message?.content?.[0]?.text).toBe(DEFAULT_BEDROCK_REPLY);
     expect(viaBedrock.output?.message?.content?.[0]?.text).toBe(DEFAULT_BEDROCK_REPLY);
 
@@ -96,9 +71,7 @@ describe('aws plugin derived from COPILOT_PROVIDER_TYPE=bedrock', () => {
       );
       expect(JSON.stringify(request.headers)).not.toMatch(/AKIDDUMMY|dummy-byok/);
     }
-    const ready = (await (await fetch(`${gateway.managementUrl}/readyz`)).json()) as {
-      routes: Array<Record<string, unknown>>;
-    };
+    const ready = (await rig.readiness()).body;
     expect(ready.routes.map(({ route, provider, auth }) => ({ route, provider, auth }))).toEqual(
       expect.arrayContaining([
         { route: 'copilot', provider: 'aws', auth: 'github-oidc' },
@@ -108,29 +81,22 @@ describe('aws plugin derived from COPILOT_PROVIDER_TYPE=bedrock', () => {
   });
 
   it('streams ConverseStream through the copilot route', async () => {
-    const answer = await bedrockClient(gateway.url('copilot')).send(
-      new ConverseStreamCommand({ modelId: MODEL, messages }),
-    );
+    const answer = await rig
+      .client('copilot')
+      .send(new ConverseStreamCommand({ modelId: MODEL, messages }));
     let text = '';
     for await (const event of answer.stream!) text += event.contentBlockDelta?.delta?.text ?? '';
-    seen.push(text);
+    rig.responses.push(text);
     expect(text).toBe(DEFAULT_BEDROCK_REPLY);
-    expect(bedrock.calls.at(-1)).toMatchObject({
+    expect(rig.bedrock.calls.at(-1)).toMatchObject({
       operation: 'converse-stream',
-      accessKeyId: sts.issued[0]!.accessKeyId,
+      accessKeyId: rig.sts.issued[0]!.accessKeyId,
     });
   });
 
   it('no AWS secret, session token or GitHub token appears in any output', async () => {
-    await gateway.stop();
-    const secrets = [
-      ...sts.issued.flatMap((c) => [c.secretAccessKey, c.sessionToken]),
-      ...issuer.minted,
-      issuer.requestToken,
-    ];
-    expect(findLeaks({ output: gateway.output(), responses: seen.join('\n') }, secrets)).toEqual(
-      [],
-    );
+    await rig.gateway.stop();
+    expect(rig.leaks()).toEqual([]);
   });
 });
 
@@ -152,7 +118,7 @@ describe('static AWS_BEARER_TOKEN_BEDROCK (no federation)', () => {
   });
 
   it('sends the bearer token instead of the client SigV4 signature', async () => {
-    const answer = await bedrockClient(gateway.url('bedrock')).send(
+    const answer = await bedrockClient(gateway.url('bedrock'), REGION).send(
       new ConverseCommand({ modelId: MODEL, messages }),
     );
     seen.push(JSON.stringify(answer));
@@ -182,16 +148,14 @@ describe('static AWS_BEARER_TOKEN_BEDROCK (no federation)', () => {
 
 describe('aws configuration errors stop the process before it listens', () => {
   /** A complete, valid federation environment; each case breaks one thing. */
-  const valid: Record<string, string> = {
-    AWF_AUTH_TYPE: 'github-oidc',
-    AWF_AUTH_PROVIDER: 'aws',
-    AWF_AUTH_AWS_ROLE_ARN: ROLE_ARN,
-    AWF_AUTH_AWS_REGION: REGION,
-    AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9',
-    AWS_ENDPOINT_URL_BEDROCK_RUNTIME: 'http://127.0.0.1:9',
-    ACTIONS_ID_TOKEN_REQUEST_URL: 'http://127.0.0.1:9/token?api-version=2.0',
-    ACTIONS_ID_TOKEN_REQUEST_TOKEN: REQUEST_TOKEN,
-  };
+  const valid = awsWorkflowEnv({
+    roleArn: ROLE_ARN,
+    region: REGION,
+    stsUrl: UNREACHABLE,
+    bedrockUrl: UNREACHABLE,
+    requestUrl: `${UNREACHABLE}/token?api-version=2.0`,
+    requestToken: REQUEST_TOKEN,
+  });
   const without = (name: string) =>
     Object.fromEntries(Object.entries(valid).filter(([key]) => key !== name));
 

@@ -1,14 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAwsSts } from '../fakes/aws-sts.ts';
-import type { AwsStsFake } from '../fakes/aws-sts.ts';
-import { startBedrockRuntime } from '../fakes/bedrock.ts';
-import type { BedrockRuntimeFake } from '../fakes/bedrock.ts';
-import { startGithubOidcIssuer } from '../fakes/github-oidc-issuer.ts';
-import type { GithubOidcIssuer } from '../fakes/github-oidc-issuer.ts';
-import { findLeaks } from '../harness/canary.ts';
-import { startGatewayProcess } from '../harness/gateway-process.ts';
-import type { GatewayProcess } from '../harness/gateway-process.ts';
+import { POLL, startAwsRig } from './aws-rig.ts';
+import type { AwsRig } from './aws-rig.ts';
 
 // STS sessions far shorter than the 900 s the plugin may request (the fake's duration override):
 // the engine refreshes them proactively at half-life, so no request ever carries an expired key,
@@ -26,64 +19,35 @@ const REQUEST_PACING_MS = 50;
 /** Gives up long before the test timeout if refreshes never come (about 12 s of traffic). */
 const MAX_REQUESTS = 200;
 
-type Log = Record<string, unknown>;
-
 describe('short STS sessions (GovCloud partition)', () => {
-  let issuer: GithubOidcIssuer;
-  let sts: AwsStsFake;
-  let bedrock: BedrockRuntimeFake;
-  let gateway: GatewayProcess;
+  let rig: AwsRig;
   const statuses: number[] = [];
-  const bodies: string[] = [];
-
-  const credentialEvents = (): Log[] =>
-    gateway
-      .logs()
-      .filter((line) => typeof line.event === 'string' && line.event.startsWith('credential.'));
 
   beforeAll(async () => {
-    issuer = await startGithubOidcIssuer();
-    [sts, bedrock] = await Promise.all([
-      startAwsSts({
-        jwksUrl: issuer.jwksUrl,
-        issuer: issuer.issuer,
-        roles: [{ arn: ROLE_ARN }],
-        durationSeconds: SESSION_SECONDS,
-      }),
-      startBedrockRuntime({ credentials: (id) => sts.lookup(id), region: REGION }),
-    ]);
-    gateway = await startGatewayProcess({
-      AWF_AUTH_TYPE: 'github-oidc',
-      AWF_AUTH_PROVIDER: 'aws',
-      AWF_AUTH_AWS_ROLE_ARN: ROLE_ARN,
+    rig = await startAwsRig({
+      role: { arn: ROLE_ARN },
+      region: REGION,
+      durationSeconds: SESSION_SECONDS,
+    });
+    await rig.startGateway({
       // The SDK-standard variable, as the fallback for AWF_AUTH_AWS_REGION.
+      AWF_AUTH_AWS_REGION: undefined,
       AWS_REGION: REGION,
       AWF_AUTH_AWS_SESSION_DURATION: '900',
-      AWS_ENDPOINT_URL_STS: sts.url,
-      AWS_ENDPOINT_URL_BEDROCK_RUNTIME: bedrock.url,
-      ACTIONS_ID_TOKEN_REQUEST_URL: issuer.requestUrl,
-      ACTIONS_ID_TOKEN_REQUEST_TOKEN: issuer.requestToken,
       GITHUB_RUN_ID: '9001',
       GITHUB_RUN_ATTEMPT: '1',
     });
   });
   afterAll(async () => {
-    await gateway?.stop();
-    await Promise.all([bedrock?.close(), sts?.close(), issuer?.close()]);
+    await rig?.close();
   });
 
   it('serves steady traffic across several refreshes without a failed request', async () => {
     // Traffic runs until the engine has refreshed the credential REFRESHES times on its own.
+    const { sts, bedrock } = rig;
     while (sts.issued.length < 1 + REFRESHES && statuses.length < MAX_REQUESTS) {
-      const res = await fetch(`${gateway.url('bedrock')}/model/${MODEL}/converse`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          messages: [{ role: 'user', content: [{ text: `ping ${statuses.length}` }] }],
-        }),
-      });
+      const res = await rig.converse(MODEL, { content: `ping ${statuses.length}` });
       statuses.push(res.status);
-      bodies.push(await res.text());
       await sleep(REQUEST_PACING_MS);
     }
 
@@ -91,9 +55,7 @@ describe('short STS sessions (GovCloud partition)', () => {
     expect(statuses.filter((status) => status !== 200)).toEqual([]);
     // Bedrock never saw an expired (or otherwise invalid) signature, so nothing had to be replayed.
     expect(bedrock.rejections).toEqual([]);
-    expect(
-      gateway.logs().filter((line) => line.event === 'request' && line.replayed === true),
-    ).toEqual([]);
+    expect(rig.events('request').filter((line) => line.replayed === true)).toEqual([]);
     // The refreshed keys were really used, each one signing in the GovCloud region.
     const keysUsed = new Set(bedrock.calls.map((call) => call.accessKeyId));
     expect(keysUsed.size).toBeGreaterThanOrEqual(REFRESHES);
@@ -110,7 +72,8 @@ describe('short STS sessions (GovCloud partition)', () => {
   });
 
   it('refreshes on schedule: proactive, at least the minimum interval apart, never in a loop', async () => {
-    const events = credentialEvents();
+    const { sts } = rig;
+    const events = rig.events(/^credential\./);
     const refreshed = events.filter((line) => line.event === 'credential.refreshed');
     expect(events.filter((line) => line.event === 'credential.acquired')).toHaveLength(1);
     expect(refreshed.length).toBeGreaterThanOrEqual(REFRESHES);
@@ -125,33 +88,24 @@ describe('short STS sessions (GovCloud partition)', () => {
     ).toEqual([]);
     // Every STS call is one of the logged exchanges: none outside the schedule. Polled, because a
     // refresh may be between its STS answer and its log line right now.
-    const exchangesLogged = () =>
-      credentialEvents().filter((line) =>
-        /^credential\.(acquired|refreshed)$/.test(String(line.event)),
-      ).length;
-    await expect
-      .poll(() => sts.calls.length - exchangesLogged(), { timeout: 10_000, interval: 50 })
-      .toBe(0);
+    const exchangesLogged = () => rig.events(/^credential\.(acquired|refreshed)$/).length;
+    await expect.poll(() => sts.calls.length - exchangesLogged(), POLL).toBe(0);
     // Each credential served many requests (a refresh per request would make this ratio 1).
     expect(statuses.length).toBeGreaterThanOrEqual(2 * sts.calls.length);
-    const metrics = await (await fetch(`${gateway.managementUrl}/metrics`)).text();
-    const expiry =
-      /^keyless_credential_expiry_seconds\{route="bedrock",provider="aws"\} (\S+)$/m.exec(metrics);
-    expect(Number(expiry?.[1])).toBeLessThanOrEqual(SESSION_SECONDS);
-    expect(metrics).not.toMatch(
-      /keyless_credential_refreshes_total\{provider="aws",result="failure"\}/,
-    );
+    // A missing sample fails here: the matcher takes numbers only.
+    expect(
+      await rig.metric('keyless_credential_expiry_seconds', { route: 'bedrock', provider: 'aws' }),
+    ).toBeLessThanOrEqual(SESSION_SECONDS);
+    expect(
+      await rig.metric('keyless_credential_refreshes_total', {
+        provider: 'aws',
+        result: 'failure',
+      }),
+    ).toBeUndefined();
   });
 
   it('no AWS secret, session token or GitHub token appears in any output', async () => {
-    await gateway.stop();
-    const secrets = [
-      ...sts.issued.flatMap((c) => [c.secretAccessKey, c.sessionToken]),
-      ...issuer.minted,
-      issuer.requestToken,
-    ];
-    expect(findLeaks({ output: gateway.output(), responses: bodies.join('\n') }, secrets)).toEqual(
-      [],
-    );
+    await rig.gateway.stop();
+    expect(rig.leaks()).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import { startOpenAiUpstream } from '../fakes/openai.ts';
 import type { FakeUpstream } from '../fakes/sse.ts';
 import { startTestTokenService } from '../fakes/test-token-service.ts';
 import type { TestTokenService } from '../fakes/test-token-service.ts';
+import { metricSample } from '../harness/metrics.ts';
 import { findLeaks } from '../harness/canary.ts';
 import { startGatewayProcess } from '../harness/gateway-process.ts';
 import type { GatewayProcess } from '../harness/gateway-process.ts';
@@ -128,7 +129,7 @@ export async function startEngineRig(options: { expiresIn?: number } = {}): Prom
     },
     async metric(name, labels) {
       const text = (await read(await fetch(`${started().managementUrl}/metrics`))).text;
-      return metricValue(text, name, labels);
+      return metricSample(text, name, labels) ?? 0;
     },
     async stopGateway() {
       const process = started();
@@ -149,16 +150,4 @@ export async function startEngineRig(options: { expiresIn?: number } = {}): Prom
       await Promise.all([upstream.close(), service.close(), issuer.close()]);
     },
   };
-}
-
-/** The sample of `name` whose labels include `labels`, from Prometheus text; 0 when absent. */
-function metricValue(text: string, name: string, labels: Record<string, string>): number {
-  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
-  for (const line of text.split('\n')) {
-    const match = /^([a-z_]+)\{([^}]*)\} (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const present = match[2]!.split(',');
-    if (wanted.every((pair) => present.includes(pair))) return Number(match[3]);
-  }
-  return 0;
 }

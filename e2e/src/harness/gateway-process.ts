@@ -56,7 +56,10 @@ function spawnGateway(
   args: readonly string[],
   entry: keyof typeof ENTRIES = 'gateway',
 ): ChildProcess {
-  return spawn(process.execPath, [ENTRIES[entry], ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [ENTRIES[entry], ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** Starts the gateway and waits until it logs that it is listening. */
@@ -67,33 +70,38 @@ export async function startGatewayProcess(
   const child = spawnGateway(await childEnv(env), options.args ?? ['serve'], options.entry);
   let output = '';
   // 'close', not 'exit': stdout and stderr are fully read by then, so canary scans see every line.
-  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  const listening = new Promise<{ urls: Record<string, string>; managementUrl: string }>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`gateway did not start in time; output:\n${output}`)),
-      options.timeoutMs ?? 20_000,
-    );
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-      for (const line of parseLines(output)) {
-        if (line.event === 'gateway.listening') {
-          clearTimeout(timer);
-          resolve(line as never);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('close', (code) => resolve(code)),
+  );
+  const listening = new Promise<{ urls: Record<string, string>; managementUrl: string }>(
+    (resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`gateway did not start in time; output:\n${output}`)),
+        options.timeoutMs ?? 20_000,
+      );
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString('utf8');
+        for (const line of parseLines(output)) {
+          if (line.event === 'gateway.listening') {
+            clearTimeout(timer);
+            resolve(line as never);
+          }
         }
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`gateway exited with ${code} before listening; output:\n${output}`));
-    });
-  });
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      void exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`gateway exited with ${code} before listening; output:\n${output}`));
+      });
+    },
+  );
   const { urls, managementUrl } = await listening;
   return {
     url(route) {
       const url = urls[route];
-      if (!url) throw new Error(`route ${route} is not listening; routes: ${Object.keys(urls).join(', ')}`);
+      if (!url)
+        throw new Error(`route ${route} is not listening; routes: ${Object.keys(urls).join(', ')}`);
       return url;
     },
     managementUrl,
