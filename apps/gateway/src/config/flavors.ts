@@ -1,3 +1,5 @@
+import type { StaticAuth } from './gateway-config.ts';
+
 /**
  * A wire flavor: which header carries a static key and which error body shape
  * the client's SDK understands.
@@ -25,9 +27,19 @@ export const FLAVORS: Readonly<Record<FlavorName, Flavor>> = {
   bedrock: { name: 'bedrock', keyHeader: 'authorization' },
 };
 
-/** The header name and value that carry a static key in this flavor. */
-export function keyHeaderFor(flavor: Flavor, key: string): [string, string] {
-  return flavor.keyHeader === 'authorization'
-    ? ['authorization', `Bearer ${key}`]
-    : [flavor.keyHeader, key];
+/**
+ * A static key as a route sends it: in the flavor's key header, or as
+ * `Authorization: Bearer` when `bearer` (bearer tokens) or the flavor says so.
+ */
+export function staticAuth(
+  variable: string,
+  key: string,
+  flavor: Flavor,
+  bearer = false,
+): StaticAuth {
+  const [header, value] =
+    bearer || flavor.keyHeader === 'authorization'
+      ? ['authorization', `Bearer ${key}`]
+      : [flavor.keyHeader, key];
+  return { kind: 'static', variable, key, header, value };
 }

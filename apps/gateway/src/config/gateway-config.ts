@@ -2,15 +2,21 @@ import type { EgressProxy, ProviderPlugin } from '@keyless/auth-core';
 import type { Flavor } from './flavors.ts';
 import type { Upstream } from './upstream.ts';
 
+/** A static key and the header that carries it. */
+export interface StaticAuth {
+  readonly kind: 'static';
+  /** Variable the key came from (shown at startup; never the value). */
+  readonly variable: string;
+  /** The secret itself (registered for redaction). */
+  readonly key: string;
+  readonly header: string;
+  /** Header value, e.g. `Bearer <key>`. */
+  readonly value: string;
+}
+
 /** How a route authenticates upstream. */
 export type RouteAuth =
-  | {
-      readonly kind: 'static';
-      /** Variable the key came from (shown at startup; never the value). */
-      readonly variable: string;
-      readonly header: string;
-      readonly value: string;
-    }
+  | StaticAuth
   | {
       readonly kind: 'federated';
       /** e.g. `github-oidc`. */

@@ -5,7 +5,7 @@ import {
   type Environment,
   type ProviderPlugin,
 } from '@keyless/auth-core';
-import { FLAVORS, keyHeaderFor } from './flavors.ts';
+import { FLAVORS, staticAuth } from './flavors.ts';
 import type { GatewayConfig, RouteAuth, RouteConfig } from './gateway-config.ts';
 import {
   DEFAULT_BODY_LIMIT,
@@ -109,10 +109,7 @@ function builtInRoutes(
         config: federation.config,
       };
     } else {
-      const [header, value] = key!.bearer
-        ? ['authorization', `Bearer ${key!.value}`]
-        : keyHeaderFor(flavor, key!.value);
-      auth = { kind: 'static', variable: key!.variable, header, value };
+      auth = staticAuth(key!.variable, key!.value, flavor, key!.bearer);
     }
     routes.push({
       name: route.name,

@@ -6,7 +6,7 @@ import {
   type ProviderPlugin,
 } from '@keyless/auth-core';
 import type { RouteSpec } from './config-file.ts';
-import { FLAVORS, keyHeaderFor } from './flavors.ts';
+import { FLAVORS, staticAuth } from './flavors.ts';
 import type { RouteAuth, RouteConfig } from './gateway-config.ts';
 import { staticKey } from './static-key.ts';
 import { parseUpstream } from './upstream.ts';
@@ -24,8 +24,7 @@ export function routesFromSpecs(
       const key = staticKey(env[spec.keyEnv]);
       if (key === undefined)
         throw new ConfigError(`${spec.label}: ${spec.keyEnv} (auth.key-env) is not set`);
-      const [header, value] = keyHeaderFor(flavor, key);
-      auth = { kind: 'static', variable: spec.keyEnv, header, value };
+      auth = staticAuth(spec.keyEnv, key, flavor);
     } else {
       const routeEnv = { ...env, ...spec.authEnv };
       const selected = selectFederation(routeEnv, plugins);

@@ -40,7 +40,7 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   const redactor = new Redactor();
   for (const route of config.routes) {
-    if (route.auth.kind === 'static') redactor.register(route.auth.value.replace(/^Bearer /, ''));
+    if (route.auth.kind === 'static') redactor.register(route.auth.key);
   }
   if (config.clientKey) redactor.register(config.clientKey);
   for (const secret of egressProxySecrets(config.egress)) redactor.register(secret);
