@@ -62,7 +62,7 @@ export type CredentialEvent =
 export interface CredentialCacheOptions<M> {
   /** Performs one exchange; must honour `signal` (aborted on timeout and shutdown). */
   acquire(signal: AbortSignal): Promise<AcquiredCredential<M>>;
-  /** Names the credential in error messages, e.g. `the azure credential`. */
+  /** Names the credential in error messages, e.g. `the <provider> credential`. */
   label?: string;
   /** How long a caller waits for a credential, ms. */
   waitTimeoutMs?: number;

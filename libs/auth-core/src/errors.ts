@@ -32,7 +32,7 @@ export class ConfigError extends KeylessError {
 }
 
 /**
- * An identity exchange failed (GitHub OIDC, STS, Entra, ...). `retryable` is
+ * An identity exchange failed (GitHub OIDC, a token service, ...). `retryable` is
  * false when retrying cannot help until the operator fixes something; the core
  * keeps retrying anyway (with backoff) so that a fix applied mid-job is picked up.
  */

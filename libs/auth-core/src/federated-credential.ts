@@ -83,7 +83,7 @@ export function federatedCredential<C, M>(
         timeHop(record, GITHUB_OIDC_HOP, async () => (await minter.mint(audience, signal)).token),
     };
     const credential = await plugin.acquire(config, context);
-    // Structured material (e.g. AWS keys) is registered by the plugin; a bare token here.
+    // Structured material (e.g. a key pair) is registered by the plugin; a bare token here.
     if (typeof credential.material === 'string') redactor.register(credential.material);
     return credential;
   }

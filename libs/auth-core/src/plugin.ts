@@ -6,7 +6,7 @@ import type { Environment, Setting } from './settings.ts';
  * caching, refresh, single flight, retries and redaction.
  */
 export interface ProviderPlugin<Config = unknown, Material = unknown> {
-  /** Provider name as written in `AWF_AUTH_PROVIDER`, e.g. `azure`. */
+  /** Provider name as written in `AWF_AUTH_PROVIDER`. */
   readonly name: string;
   /** `AWF_AUTH_TYPE` values this plugin serves, e.g. `['github-oidc']`. */
   readonly authTypes: readonly string[];
@@ -64,7 +64,7 @@ export interface AcquireContext {
 /** A request about to leave for the upstream. */
 export interface OutgoingRequest {
   readonly method: string;
-  /** Upstream origin, e.g. `https://bedrock-runtime.us-east-1.amazonaws.com`. */
+  /** Upstream origin, e.g. `https://llm.example.com`. */
   readonly origin: string;
   /** Raw path and query exactly as they will be sent (never decoded or re-encoded). */
   readonly path: string;

@@ -14,7 +14,7 @@ const SECRET_PATTERN = new RegExp(
   [
     // JWT / JWS / JWE: base64url JSON header `{"` is always `eyJ`.
     String.raw`\beyJ[\w-]{4,}(?:\.[\w-]*){2,4}`,
-    // AWS access key ids (long-term AKIA, temporary ASIA); role and user ids are not secret.
+    // Cloud access key ids (long-term AKIA, temporary ASIA); role and user ids are not secret.
     String.raw`\b(?:AKIA|ASIA)[A-Z0-9]{16}\b`,
     // OpenAI (`sk-proj-...`) and Anthropic (`sk-ant-api03-...`) keys.
     String.raw`\bsk-[\w-]{20,}`,
@@ -69,7 +69,7 @@ export class Redactor {
     this.#values.sort((a, b) => b.length - a.length);
   }
 
-  /** Replaces every registered secret, then pattern matches (JWTs, `Bearer <token>`, AWS access key ids AKIA/ASIA..., `sk-...` keys) by REDACTED. */
+  /** Replaces every registered secret, then pattern matches (JWTs, `Bearer <token>`, access key ids AKIA/ASIA..., `sk-...` keys) by REDACTED. */
   redact(text: string): string {
     let result = text;
     // `includes` first: the common case (secret absent) stays a native scan, no allocation.

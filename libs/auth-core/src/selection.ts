@@ -15,7 +15,7 @@ export const AWF_AUTH_PROVIDER: Setting = {
   env: 'AWF_AUTH_PROVIDER',
   authKey: 'provider',
   description:
-    'Provider plugin (e.g. `azure`, `gcp`, `aws`); derived from COPILOT_PROVIDER_TYPE when unset',
+    'Provider plugin by name (see the providers below); derived from COPILOT_PROVIDER_TYPE when unset',
 };
 
 /** `AWF_AUTH_OIDC_AUDIENCE`: audience of the GitHub OIDC token; each plugin applies its default. */

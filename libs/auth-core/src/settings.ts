@@ -5,9 +5,9 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 
 /** One configuration input: an environment variable and its workflow frontmatter key. */
 export interface Setting {
-  /** Environment variable, e.g. `AWF_AUTH_AZURE_TENANT_ID`. */
+  /** Environment variable, e.g. `AWF_AUTH_OIDC_AUDIENCE`. */
   readonly env: string;
-  /** Key under `engine.auth` in the workflow frontmatter, e.g. `azure-tenant-id`. */
+  /** Key under `engine.auth` in the workflow frontmatter, e.g. `audience`. */
   readonly authKey?: string;
   /** One line for the configuration reference. */
   readonly description: string;
@@ -16,7 +16,7 @@ export interface Setting {
   readonly required?: boolean;
 }
 
-/** `AWF_AUTH_AZURE_TENANT_ID (engine.auth.azure-tenant-id)`: how errors name a setting. */
+/** `AWF_AUTH_OIDC_AUDIENCE (engine.auth.audience)`: how errors name a setting. */
 export function settingLabel(setting: Setting): string {
   return setting.authKey ? `${setting.env} (engine.auth.${setting.authKey})` : setting.env;
 }

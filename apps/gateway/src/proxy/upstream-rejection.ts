@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
-/** Wording of a 403 that means "your token or signature expired" (AWS, Google, Azure). */
+/** Wording of a 403 that means "your token or signature expired", as the major clouds phrase it. */
 const EXPIRED =
   /ExpiredToken|(?:token|signature)[^.]{0,80}expired|expired[^.]{0,40}(?:token|signature)/i;
 
