@@ -7,6 +7,7 @@ export * from './logger.ts';
 export * from './jwt-claims.ts';
 export * from './github-oidc.ts';
 export * from './egress.ts';
+export * from './agent-proxy-support.ts';
 export * from './refresh-policy.ts';
 export * from './credential-cache.ts';
 export * from './credential-metrics.ts';

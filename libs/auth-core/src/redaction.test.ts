@@ -102,8 +102,15 @@ describe('Redactor.describe', () => {
   });
 
   it('stops at a KeylessError, whose message already summarises its cause', () => {
-    const sdk = new Error('AADSTS700213: No matching federated identity record found. Trace ID: 1 Correlation ID: 2');
-    const curated = new ExchangeError('KEYLESS_ERR_X', 'entra-token', 'Entra rejected the assertion (AADSTS700213)', { cause: sdk });
+    const sdk = new Error(
+      'AADSTS700213: No matching federated identity record found. Trace ID: 1 Correlation ID: 2',
+    );
+    const curated = new ExchangeError(
+      'KEYLESS_ERR_X',
+      'entra-token',
+      'Entra rejected the assertion (AADSTS700213)',
+      { cause: sdk },
+    );
     expect(new Redactor().describe(new Error('credential unavailable', { cause: curated }))).toBe(
       'credential unavailable: Entra rejected the assertion (AADSTS700213)',
     );

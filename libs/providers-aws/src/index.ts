@@ -1,7 +1,6 @@
 export * from './aws-plugin.ts';
 export * from './aws-settings.ts';
 export * from './parse-aws-config.ts';
-export * from './agent-proxy-support.ts';
 export * from './errors.ts';
 export * from './map-sts-error.ts';
 export * from './assume-role-with-web-identity.ts';

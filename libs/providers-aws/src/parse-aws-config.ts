@@ -1,6 +1,11 @@
-import { configError, parseEgressProxy, readSetting, requireSetting } from '@keyless/auth-core';
+import {
+  assertAgentProxySupported,
+  configError,
+  parseEgressProxy,
+  readSetting,
+  requireSetting,
+} from '@keyless/auth-core';
 import type { EgressProxy, Environment } from '@keyless/auth-core';
-import { assertAgentProxySupported } from './agent-proxy-support.ts';
 import {
   AUDIENCE_SETTING,
   AWS_REGION_SETTING,
@@ -149,7 +154,7 @@ export function parseAwsConfig(env: Environment): AwsConfig {
   const region = parseRegion(env);
   const partition = parseRoleArn(roleArn, region);
   const egress = parseEgressProxy(env);
-  assertAgentProxySupported(egress);
+  assertAgentProxySupported(egress, 'the AWS STS call');
   return Object.freeze({
     roleArn,
     partition,

@@ -1,4 +1,5 @@
 import {
+  assertAgentProxySupported,
   ConfigError,
   parseEgressProxy,
   readSetting,
@@ -67,6 +68,8 @@ export function loadConfig(
     );
   }
   assertDistinctPorts(config);
+  // WebSocket upgrades reach the upstream over Node's own agents, which need `proxyEnv` support.
+  assertAgentProxySupported(config.egress, 'WebSocket upgrades');
   return Object.freeze(config);
 }
 

@@ -1,4 +1,5 @@
-import { configError, HTTP_PROXY, HTTPS_PROXY, type EgressProxy } from '@keyless/auth-core';
+import { HTTP_PROXY, HTTPS_PROXY, type EgressProxy } from './egress.ts';
+import { configError } from './settings.ts';
 
 /** First Node 22 release whose agents accept `proxyEnv`; older ones ignore it silently. */
 const MIN_NODE_22_MINOR = 21;
@@ -16,16 +17,17 @@ export function agentProxySupported(version: string = process.versions.node): bo
 
 /**
  * Fails at startup when a proxy is configured but this Node version would
- * silently send the STS call around it (the STS agents rely on `proxyEnv`).
+ * silently send `purpose` (traffic over Node's own agents with `proxyEnv`) around it.
  */
 export function assertAgentProxySupported(
   egress: EgressProxy,
+  purpose: string,
   nodeVersion: string = process.versions.node,
 ): void {
   if (egress.httpsProxy === undefined && egress.httpProxy === undefined) return;
   if (agentProxySupported(nodeVersion)) return;
   throw configError(
     egress.httpsProxy === undefined ? HTTP_PROXY : HTTPS_PROXY,
-    'needs Node.js >= 22.21 (built-in agent proxy support) for the AWS STS call to use the proxy',
+    `needs Node.js >= 22.21 (built-in agent proxy support) for ${purpose} to use the proxy`,
   );
 }

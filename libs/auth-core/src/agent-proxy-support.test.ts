@@ -1,4 +1,5 @@
-import { ConfigError, parseEgressProxy } from '@keyless/auth-core';
+import { parseEgressProxy } from './egress.ts';
+import { ConfigError } from './errors.ts';
 import { describe, expect, it } from 'vitest';
 import { agentProxySupported, assertAgentProxySupported } from './agent-proxy-support.ts';
 
@@ -20,16 +21,24 @@ describe('agentProxySupported', () => {
 describe('assertAgentProxySupported', () => {
   it('fails when a proxy is set but this Node would ignore it', () => {
     const https = parseEgressProxy({ HTTPS_PROXY: 'http://proxy:3128' });
-    expect(() => assertAgentProxySupported(https, '22.12.0')).toThrow(ConfigError);
+    expect(() => assertAgentProxySupported(https, 'the test call', '22.12.0')).toThrow(ConfigError);
     expect(() =>
-      assertAgentProxySupported(parseEgressProxy({ HTTP_PROXY: 'http://proxy:3128' }), '22.12.0'),
-    ).toThrow(/^HTTP_PROXY: needs Node\.js >= 22\.21/);
-    expect(() => assertAgentProxySupported(https, '22.21.0')).not.toThrow();
+      assertAgentProxySupported(
+        parseEgressProxy({ HTTP_PROXY: 'http://proxy:3128' }),
+        'the test call',
+        '22.12.0',
+      ),
+    ).toThrow(/^HTTP_PROXY: needs Node\.js >= 22\.21 .* for the test call/);
+    expect(() => assertAgentProxySupported(https, 'the test call', '22.21.0')).not.toThrow();
   });
 
   it('accepts any Node without a proxy, NO_PROXY alone included', () => {
     expect(() =>
-      assertAgentProxySupported(parseEgressProxy({ NO_PROXY: 'localhost' }), '22.12.0'),
+      assertAgentProxySupported(
+        parseEgressProxy({ NO_PROXY: 'localhost' }),
+        'the test call',
+        '22.12.0',
+      ),
     ).not.toThrow();
   });
 });
