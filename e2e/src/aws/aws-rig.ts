@@ -8,6 +8,7 @@ import { startGithubOidcIssuer } from '../fakes/github-oidc-issuer.ts';
 import type { GithubOidcIssuer } from '../fakes/github-oidc-issuer.ts';
 import type { CredentialLookup } from '../fakes/sigv4-verifier.ts';
 import { metricSample } from '../harness/metrics.ts';
+import { responseRecorder, type ReadResponse } from '../harness/responses.ts';
 import { findLeaks } from '../harness/canary.ts';
 import { startGatewayProcess } from '../harness/gateway-process.ts';
 import type { GatewayProcess } from '../harness/gateway-process.ts';
@@ -61,13 +62,6 @@ export function bedrockClient(endpoint: string, region: string): BedrockRuntimeC
   });
 }
 
-/** A response read through the gateway; its text is kept for the canary scan. */
-export interface AwsRigResponse {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly text: string;
-}
-
 /** The body of `/readyz`. */
 export interface AwsReadiness {
   readonly status: string;
@@ -109,7 +103,7 @@ export interface AwsRig {
   converse(
     modelPath: string,
     options?: { content?: string; headers?: Record<string, string> },
-  ): Promise<AwsRigResponse>;
+  ): Promise<ReadResponse>;
   /** GET `/readyz`: its status and body. */
   readiness(): Promise<{ status: number; body: AwsReadiness }>;
   /** One sample of `/metrics` (see `metricSample`); `undefined` when absent. */
@@ -147,11 +141,7 @@ export async function startAwsRig(options: AwsRigOptions): Promise<AwsRig> {
     if (!gateway) throw new Error('no gateway has been started');
     return gateway;
   };
-  const read = async (response: Response): Promise<AwsRigResponse> => {
-    const text = await response.text();
-    bodies.push(text);
-    return { status: response.status, headers: response.headers, text };
-  };
+  const read = responseRecorder(bodies);
   const secrets = () => [
     issuer.requestToken,
     ...issuer.minted,

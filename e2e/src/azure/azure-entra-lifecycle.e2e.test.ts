@@ -1,3 +1,4 @@
+import { bearerOf } from '../fakes/fake-server.ts';
 import { setTimeout as delay } from 'node:timers/promises';
 import { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +11,6 @@ import {
   SUBJECT,
   TENANT_ID,
   TOKEN_PATH,
-  bearerOf,
   startAzureRig,
   type AzureRig,
 } from './azure-rig.ts';

@@ -1,3 +1,4 @@
+import { bearerOf } from '../fakes/fake-server.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,6 @@ import {
   SUBJECT,
   TENANT_ID,
   TOKEN_PATH,
-  bearerOf,
   startAzureRig,
   type AzureRig,
 } from './azure-rig.ts';

@@ -1,7 +1,7 @@
 import { AzureOpenAI } from 'openai';
 import { startEntra } from '../fakes/entra.ts';
 import type { Entra, FederatedCredential } from '../fakes/entra.ts';
-import type { RecordedRequest } from '../fakes/fake-server.ts';
+import { bearerOf } from '../fakes/fake-server.ts';
 import { startGithubOidcIssuer } from '../fakes/github-oidc-issuer.ts';
 import type { GithubOidcIssuer } from '../fakes/github-oidc-issuer.ts';
 import { startOpenAiUpstream } from '../fakes/openai.ts';
@@ -9,6 +9,7 @@ import type { FakeUpstream } from '../fakes/sse.ts';
 import { createTestCa } from '../fakes/tls.ts';
 import type { TestCa } from '../fakes/tls.ts';
 import { metricSample } from '../harness/metrics.ts';
+import { responseRecorder, type ReadResponse } from '../harness/responses.ts';
 import { findLeaks } from '../harness/canary.ts';
 import { startGatewayProcess } from '../harness/gateway-process.ts';
 import type { GatewayProcess } from '../harness/gateway-process.ts';
@@ -31,13 +32,6 @@ export const ANSWER = 'Hello from the fake upstream.';
 export const PLACEHOLDER_KEY = 'placeholder-azure-api-key';
 /** The one-message conversation every chat sends. */
 export const MESSAGES = [{ role: 'user' as const, content: 'hi' }];
-
-/** A response read through the gateway; its body is kept for the canary scan. */
-export interface AzureRigResponse {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly text: string;
-}
 
 /**
  * The Entra chain's end-to-end setup: a test CA, the GitHub OIDC issuer, Entra
@@ -68,9 +62,9 @@ export interface AzureRig {
   /** The official Azure client: classic deployment paths with `?api-version=`, the placeholder in `api-key`. */
   azureClient(route: string): AzureOpenAI;
   /** A classic-path chat completion as the AzureOpenAI client sends it, read raw. */
-  chat(route: string, stream?: boolean): Promise<AzureRigResponse>;
+  chat(route: string, stream?: boolean): Promise<ReadResponse>;
   /** GET `/health` of a route, read raw. */
-  health(route: string): Promise<AzureRigResponse>;
+  health(route: string): Promise<ReadResponse>;
   /** GET `/readyz`: its status and the entry of `route` (undefined when absent). */
   readiness(route: string): Promise<{ status: number; entry?: Record<string, unknown> }>;
   /** Value of the `/metrics` sample of `name` whose labels include `labels` (undefined when absent). */
@@ -83,11 +77,6 @@ export interface AzureRig {
   leaks(): string[];
   /** Stops the gateway (if started) and the fakes. */
   close(): Promise<void>;
-}
-
-/** The bearer token of a recorded request, if any. */
-export function bearerOf(request: RecordedRequest): string | undefined {
-  return /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
 }
 
 /**
@@ -123,11 +112,7 @@ export async function startAzureRig(
     if (!gateway) throw new Error('the gateway has not been started');
     return gateway;
   };
-  const read = async (response: Response): Promise<AzureRigResponse> => {
-    const text = await response.text();
-    responses.push(text);
-    return { status: response.status, headers: response.headers, text };
-  };
+  const read = responseRecorder(responses);
   const jobEnv = () => ({
     ACTIONS_ID_TOKEN_REQUEST_URL: issuer.requestUrl,
     ACTIONS_ID_TOKEN_REQUEST_TOKEN: issuer.requestToken,

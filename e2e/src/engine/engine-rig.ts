@@ -6,16 +6,10 @@ import type { FakeUpstream } from '../fakes/sse.ts';
 import { startTestTokenService } from '../fakes/test-token-service.ts';
 import type { TestTokenService } from '../fakes/test-token-service.ts';
 import { metricSample } from '../harness/metrics.ts';
+import { responseRecorder, type ReadResponse } from '../harness/responses.ts';
 import { findLeaks } from '../harness/canary.ts';
 import { startGatewayProcess } from '../harness/gateway-process.ts';
 import type { GatewayProcess } from '../harness/gateway-process.ts';
-
-/** A response read through the gateway; its body is kept for the canary scan. */
-export interface RigResponse {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly text: string;
-}
 
 /** One route of `/readyz`. */
 export interface RigReadiness {
@@ -43,7 +37,7 @@ export interface EngineRig {
   /** Starts the gateway federated through the test plugin; `env` adds to or overrides the defaults. */
   startGateway(env?: Record<string, string>): Promise<GatewayProcess>;
   /** One non-streaming chat completion through the openai route, with a placeholder client key. */
-  chat(content?: string): Promise<RigResponse>;
+  chat(content?: string): Promise<ReadResponse>;
   /** GET `/readyz`: its status and the openai route's entry. */
   readiness(): Promise<{ status: number; route: RigReadiness }>;
   /** Value of one sample in `/metrics` (0 when absent). */
@@ -76,11 +70,7 @@ export async function startEngineRig(options: { expiresIn?: number } = {}): Prom
     if (!gateway) throw new Error('the gateway has not been started');
     return gateway;
   };
-  const read = async (response: Response): Promise<RigResponse> => {
-    const text = await response.text();
-    bodies.push(text);
-    return { status: response.status, headers: response.headers, text };
-  };
+  const read = responseRecorder(bodies);
   const secrets = () => [
     issuer.requestToken,
     ...issuer.minted,

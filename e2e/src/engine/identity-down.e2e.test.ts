@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pathOf } from '../fakes/fake-server.ts';
 import { startEngineRig } from './engine-rig.ts';
-import type { EngineRig, RigResponse } from './engine-rig.ts';
+import type { ReadResponse } from '../harness/responses.ts';
+import type { EngineRig } from './engine-rig.ts';
 
 /** The gateway-made 503 in the OpenAI shape; returns its message. */
-function expectCredentialUnavailable(response: RigResponse): string {
+function expectCredentialUnavailable(response: ReadResponse): string {
   expect(response.status).toBe(503);
   expect(response.headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
   const body = JSON.parse(response.text) as {

@@ -64,7 +64,12 @@ describe('startEntra', () => {
     client_assertion: assertion ?? (await issuer.mint('api://AzureADTokenExchange')),
     ...overrides,
   });
-  const expectAadsts = (res: { status: number; body: Record<string, unknown> }, status: number, error: string, code: number) => {
+  const expectAadsts = (
+    res: { status: number; body: Record<string, unknown> },
+    status: number,
+    error: string,
+    code: number,
+  ) => {
     const body = res.body as unknown as EntraErrorBody;
     expect(res.status).toBe(status);
     expect(body.error).toBe(error);
@@ -92,7 +97,9 @@ describe('startEntra', () => {
 
   it('serves the token to @azure/identity ClientAssertionCredential over TLS', async () => {
     const before = entra.requests.length;
-    const result = await credential(() => issuer.mint('api://AzureADTokenExchange')).getToken(SCOPE);
+    const result = await credential(() => issuer.mint('api://AzureADTokenExchange')).getToken(
+      SCOPE,
+    );
 
     expect(entra.issued).toContain(result.token);
     expect(entra.accepts(result.token)).toBe(true);
@@ -109,7 +116,8 @@ describe('startEntra', () => {
   });
 
   it('surfaces a federated-credential mismatch to the SDK with its AADSTS code', async () => {
-    const mint = () => issuer.mint('api://AzureADTokenExchange', { sub: 'repo:octo-org/other:ref:refs/heads/main' });
+    const mint = () =>
+      issuer.mint('api://AzureADTokenExchange', { sub: 'repo:octo-org/other:ref:refs/heads/main' });
     await expect(credential(mint).getToken(SCOPE)).rejects.toThrow(/AADSTS700213/);
   });
 
@@ -121,7 +129,10 @@ describe('startEntra', () => {
 
     entra.setExpiresIn(120);
     try {
-      expect((await postToken(await tokenForm())).body).toMatchObject({ expires_in: 120, ext_expires_in: 120 });
+      expect((await postToken(await tokenForm())).body).toMatchObject({
+        expires_in: 120,
+        ext_expires_in: 120,
+      });
     } finally {
       entra.setExpiresIn(3599);
     }
@@ -129,35 +140,78 @@ describe('startEntra', () => {
   });
 
   it('rejects an unknown tenant at discovery and at the token endpoint (AADSTS90002)', async () => {
-    const discovery = await request(`${entra.url}/contoso.example/v2.0/.well-known/openid-configuration`, { dispatcher });
+    const discovery = await request(
+      `${entra.url}/contoso.example/v2.0/.well-known/openid-configuration`,
+      { dispatcher },
+    );
     expect(discovery.statusCode).toBe(400);
     expect(((await discovery.body.json()) as EntraErrorBody).error_codes).toEqual([90002]);
-    expectAadsts(await postToken(await tokenForm(), 'contoso.example'), 400, 'invalid_request', 90002);
+    expectAadsts(
+      await postToken(await tokenForm(), 'contoso.example'),
+      400,
+      'invalid_request',
+      90002,
+    );
   });
 
   it('rejects an unknown client (AADSTS700016) and a bad scope (AADSTS70011)', async () => {
-    const unknown = expectAadsts(await postToken(await tokenForm({ client_id: 'a'.repeat(8) })), 400, 'unauthorized_client', 700016);
+    const unknown = expectAadsts(
+      await postToken(await tokenForm({ client_id: 'a'.repeat(8) })),
+      400,
+      'unauthorized_client',
+      700016,
+    );
     expect(unknown).toContain("'aaaaaaaa'");
-    const scope = expectAadsts(await postToken(await tokenForm({ scope: 'api://AzureADTokenExchange' })), 400, 'invalid_scope', 70011);
+    const scope = expectAadsts(
+      await postToken(await tokenForm({ scope: 'api://AzureADTokenExchange' })),
+      400,
+      'invalid_scope',
+      70011,
+    );
     expect(scope).toContain('api://AzureADTokenExchange');
   });
 
   it('rejects an expired assertion (AADSTS700024)', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const expired = await issuer.mint('api://AzureADTokenExchange', { iat: now - 900, nbf: now - 900, exp: now - 600 });
+    const expired = await issuer.mint('api://AzureADTokenExchange', {
+      iat: now - 900,
+      nbf: now - 900,
+      exp: now - 600,
+    });
     expectAadsts(await postToken(await tokenForm({}, expired)), 401, 'invalid_client', 700024);
   });
 
   it('names which of issuer, audience or subject failed to match', async () => {
-    const mint = (claims: Record<string, unknown>, audience = 'api://AzureADTokenExchange') => issuer.mint(audience, claims);
-    const iss = expectAadsts(await postToken(await tokenForm({}, await mint({ iss: 'https://evil.example' }))), 401, 'invalid_client', 700211);
+    const mint = (claims: Record<string, unknown>, audience = 'api://AzureADTokenExchange') =>
+      issuer.mint(audience, claims);
+    const iss = expectAadsts(
+      await postToken(await tokenForm({}, await mint({ iss: 'https://evil.example' }))),
+      401,
+      'invalid_client',
+      700211,
+    );
     expect(iss).toContain("'https://evil.example'");
-    const aud = expectAadsts(await postToken(await tokenForm({}, await mint({}, 'https://cognitiveservices.azure.com'))), 401, 'invalid_client', 700212);
+    const aud = expectAadsts(
+      await postToken(await tokenForm({}, await mint({}, 'https://cognitiveservices.azure.com'))),
+      401,
+      'invalid_client',
+      700212,
+    );
     expect(aud).toContain("'https://cognitiveservices.azure.com'");
-    const sub = expectAadsts(await postToken(await tokenForm({}, await mint({ environment: 'prod' }))), 401, 'invalid_client', 700213);
+    const sub = expectAadsts(
+      await postToken(await tokenForm({}, await mint({ environment: 'prod' }))),
+      401,
+      'invalid_client',
+      700213,
+    );
     expect(sub).toContain("'repo:octo-org/octo-repo:environment:prod'");
     const caseOnly = SUBJECT.replace('octo-org', 'Octo-Org');
-    expectAadsts(await postToken(await tokenForm({}, await mint({ sub: caseOnly }))), 401, 'invalid_client', 7002138);
+    expectAadsts(
+      await postToken(await tokenForm({}, await mint({ sub: caseOnly }))),
+      401,
+      'invalid_client',
+      7002138,
+    );
   });
 
   it('can answer mismatches with the classic AADSTS70021', async () => {
@@ -165,7 +219,9 @@ describe('startEntra', () => {
     const legacy = await startEntra({
       issuer,
       tls: await ca.issue(),
-      federatedCredentials: [{ tenantId: TENANT, clientId: CLIENT, subject: 'repo:x/y:environment:prod' }],
+      federatedCredentials: [
+        { tenantId: TENANT, clientId: CLIENT, subject: 'repo:x/y:environment:prod' },
+      ],
       legacyMismatchError: true,
     });
     const agent = new Agent({ connect: { ca: ca.certPem } });
@@ -176,7 +232,12 @@ describe('startEntra', () => {
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams(await tokenForm()).toString(),
       });
-      const body = expectAadsts({ status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> }, 400, 'invalid_request', 70021);
+      const body = expectAadsts(
+        { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> },
+        400,
+        'invalid_request',
+        70021,
+      );
       expect(body).toContain(`Assertion Subject: '${SUBJECT}'`);
       expect(legacy.issued).toHaveLength(0);
     } finally {
@@ -198,7 +259,12 @@ describe('startEntra', () => {
     expectAadsts(await postToken(await tokenForm({}, 'not-a-jwt')), 400, 'invalid_request', 50027);
     const form = await tokenForm();
     const { client_assertion: _a, client_assertion_type: _t, ...secretForm } = form;
-    expectAadsts(await postToken({ ...secretForm, client_secret: 'shh' }), 401, 'invalid_client', 7000215);
+    expectAadsts(
+      await postToken({ ...secretForm, client_secret: 'shh' }),
+      401,
+      'invalid_client',
+      7000215,
+    );
     expectAadsts(await postToken(secretForm), 401, 'invalid_client', 7000218);
   });
 

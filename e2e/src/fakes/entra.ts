@@ -83,7 +83,11 @@ export async function startEntra(options: EntraOptions): Promise<Entra> {
     const base = `${server.url}/${tenant}`;
     sendJson(res, 200, {
       token_endpoint: `${base}/oauth2/v2.0/token`,
-      token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+      token_endpoint_auth_methods_supported: [
+        'client_secret_post',
+        'private_key_jwt',
+        'client_secret_basic',
+      ],
       jwks_uri: `${base}/discovery/v2.0/keys`,
       response_modes_supported: ['query', 'fragment', 'form_post'],
       subject_types_supported: ['pairwise'],
@@ -105,39 +109,74 @@ export async function startEntra(options: EntraOptions): Promise<Entra> {
   const token = async (res: http.ServerResponse, tenant: string, body: Buffer) => {
     const form = new URLSearchParams(body.toString('utf8'));
     const clientId = form.get('client_id') ?? '';
-    if (!knownTenant(tenant)) return entraError(res, 400, 'invalid_request', 90002, tenantNotFound(tenant));
+    if (!knownTenant(tenant))
+      return entraError(res, 400, 'invalid_request', 90002, tenantNotFound(tenant));
     if (form.get('grant_type') !== 'client_credentials') {
-      return entraError(res, 400, 'unsupported_grant_type', 70003,
-        `The app requested an unsupported grant type '${form.get('grant_type') ?? ''}'.`);
+      return entraError(
+        res,
+        400,
+        'unsupported_grant_type',
+        70003,
+        `The app requested an unsupported grant type '${form.get('grant_type') ?? ''}'.`,
+      );
     }
-    if (!clientId) return entraError(res, 400, 'invalid_request', 900144, missingParameter('client_id'));
-    const apps = credentials.filter((c) => sameId(c.tenantId, tenant) && sameId(c.clientId, clientId));
+    if (!clientId)
+      return entraError(res, 400, 'invalid_request', 900144, missingParameter('client_id'));
+    const apps = credentials.filter(
+      (c) => sameId(c.tenantId, tenant) && sameId(c.clientId, clientId),
+    );
     if (apps.length === 0) {
-      return entraError(res, 400, 'unauthorized_client', 700016,
+      return entraError(
+        res,
+        400,
+        'unauthorized_client',
+        700016,
         `Application with identifier '${clientId}' was not found in the directory '${tenant}'. ` +
           'This can happen if the application has not been installed by the administrator of the tenant ' +
-          'or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.');
+          'or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.',
+      );
     }
     const scope = form.get('scope');
     if (!scope) return entraError(res, 400, 'invalid_request', 900144, missingParameter('scope'));
     const resourceScopes = scope.split(' ').filter((s) => s && !OIDC_SCOPES.has(s));
     const badScope = resourceScopes.find((s) => !scopes.has(s));
     if (resourceScopes.length === 0 || badScope !== undefined) {
-      return entraError(res, 400, 'invalid_scope', 70011,
-        `The provided value for the input parameter 'scope' is not valid. The scope '${badScope ?? scope}' is not valid.`);
+      return entraError(
+        res,
+        400,
+        'invalid_scope',
+        70011,
+        `The provided value for the input parameter 'scope' is not valid. The scope '${badScope ?? scope}' is not valid.`,
+      );
     }
     if (form.has('client_secret')) {
-      return entraError(res, 401, 'invalid_client', 7000215,
+      return entraError(
+        res,
+        401,
+        'invalid_client',
+        7000215,
         `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, ` +
-          `not the client secret ID, for a secret added to app '${clientId}'.`);
+          `not the client secret ID, for a secret added to app '${clientId}'.`,
+      );
     }
     const assertion = form.get('client_assertion');
     if (!assertion) {
-      return entraError(res, 401, 'invalid_client', 7000218,
-        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+      return entraError(
+        res,
+        401,
+        'invalid_client',
+        7000218,
+        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+      );
     }
     if (form.get('client_assertion_type') !== JWT_BEARER) {
-      return entraError(res, 400, 'invalid_request', 900144, missingParameter('client_assertion_type'));
+      return entraError(
+        res,
+        400,
+        'invalid_request',
+        900144,
+        missingParameter('client_assertion_type'),
+      );
     }
 
     let claims: JWTPayload;
@@ -147,7 +186,8 @@ export async function startEntra(options: EntraOptions): Promise<Entra> {
       return assertionError(res, error, assertion);
     }
     const mismatch = federationMismatch(claims, apps, options);
-    if (mismatch) return entraError(res, mismatch.status, mismatch.error, mismatch.code, mismatch.message);
+    if (mismatch)
+      return entraError(res, mismatch.status, mismatch.error, mismatch.code, mismatch.message);
 
     const accessToken = `fake-entra.${randomBytes(32).toString('base64url')}`;
     issued.push(accessToken);
@@ -164,10 +204,16 @@ export async function startEntra(options: EntraOptions): Promise<Entra> {
     async (request, res) => {
       const [, tenant = '', ...rest] = pathOf(request.url).split('/');
       const route = rest.join('/');
-      if (request.method === 'GET' && route === 'v2.0/.well-known/openid-configuration') return discovery(res, tenant);
-      if (request.method === 'GET' && route === 'discovery/v2.0/keys') return sendJson(res, 200, { keys: [] });
-      if (request.method === 'POST' && route === 'oauth2/v2.0/token') return token(res, tenant, request.body);
-      sendJson(res, 404, { error: 'not_found', error_description: `No route for ${request.method} ${request.url}` });
+      if (request.method === 'GET' && route === 'v2.0/.well-known/openid-configuration')
+        return discovery(res, tenant);
+      if (request.method === 'GET' && route === 'discovery/v2.0/keys')
+        return sendJson(res, 200, { keys: [] });
+      if (request.method === 'POST' && route === 'oauth2/v2.0/token')
+        return token(res, tenant, request.body);
+      sendJson(res, 404, {
+        error: 'not_found',
+        error_description: `No route for ${request.method} ${request.url}`,
+      });
     },
     { tls: options.tls },
   );
@@ -204,50 +250,89 @@ function federationMismatch(
   const sub = claims.sub ?? '';
   const audiences = typeof claims.aud === 'string' ? [claims.aud] : (claims.aud ?? []);
   const issuerOk = apps.filter((c) => (c.issuer ?? options.issuer.issuer) === iss);
-  const audienceOk = issuerOk.filter((c) => audiences.includes(c.audience ?? DEFAULT_FEDERATED_AUDIENCE));
+  const audienceOk = issuerOk.filter((c) =>
+    audiences.includes(c.audience ?? DEFAULT_FEDERATED_AUDIENCE),
+  );
   if (audienceOk.some((c) => c.subject === sub)) return undefined;
 
-  const check = 'Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. ' +
+  const check =
+    'Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. ' +
     'https://learn.microsoft.com/entra/workload-id/workload-identity-federation';
   if (options.legacyMismatchError) {
     return {
       status: 400,
       error: 'invalid_request',
       code: 70021,
-      message: `No matching federated identity record found for presented assertion. Assertion Issuer: '${iss}'. ` +
+      message:
+        `No matching federated identity record found for presented assertion. Assertion Issuer: '${iss}'. ` +
         `Assertion Subject: '${sub}'. Assertion Audience: '${audiences.join(',')}'. ` +
         'https://learn.microsoft.com/entra/workload-id/workload-identity-federation',
     };
   }
   if (issuerOk.length === 0) {
-    return { status: 401, error: 'invalid_client', code: 700211,
-      message: `No matching federated identity record found for presented assertion issuer '${iss}'. ${check}` };
+    return {
+      status: 401,
+      error: 'invalid_client',
+      code: 700211,
+      message: `No matching federated identity record found for presented assertion issuer '${iss}'. ${check}`,
+    };
   }
   if (audienceOk.length === 0) {
-    return { status: 401, error: 'invalid_client', code: 700212,
-      message: `No matching federated identity record found for presented assertion audience '${audiences.join(',')}'. ${check}` };
+    return {
+      status: 401,
+      error: 'invalid_client',
+      code: 700212,
+      message: `No matching federated identity record found for presented assertion audience '${audiences.join(',')}'. ${check}`,
+    };
   }
   if (audienceOk.some((c) => c.subject.toLowerCase() === sub.toLowerCase())) {
-    return { status: 401, error: 'invalid_client', code: 7002138,
-      message: `No matching federated identity record found for presented assertion subject '${sub}'. ` +
-        `The subject matches with case-insensitive comparison, but not with case-sensitive comparison. ${check}` };
+    return {
+      status: 401,
+      error: 'invalid_client',
+      code: 7002138,
+      message:
+        `No matching federated identity record found for presented assertion subject '${sub}'. ` +
+        `The subject matches with case-insensitive comparison, but not with case-sensitive comparison. ${check}`,
+    };
   }
-  return { status: 401, error: 'invalid_client', code: 700213,
-    message: `No matching federated identity record found for presented assertion subject '${sub}'. ${check}` };
+  return {
+    status: 401,
+    error: 'invalid_client',
+    code: 700213,
+    message: `No matching federated identity record found for presented assertion subject '${sub}'. ${check}`,
+  };
 }
 
 /** Turns a jose verification failure into Entra's answer (never echoing the assertion). */
 function assertionError(res: http.ServerResponse, error: unknown, assertion: string): void {
-  if (error instanceof joseErrors.JWTExpired || (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'nbf')) {
+  if (
+    error instanceof joseErrors.JWTExpired ||
+    (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'nbf')
+  ) {
     const claims = error.payload;
-    const at = (seconds: unknown) => (typeof seconds === 'number' ? new Date(seconds * 1000).toISOString() : 'unknown');
-    return entraError(res, 401, 'invalid_client', 700024,
+    const at = (seconds: unknown) =>
+      typeof seconds === 'number' ? new Date(seconds * 1000).toISOString() : 'unknown';
+    return entraError(
+      res,
+      401,
+      'invalid_client',
+      700024,
       `Client assertion is not within its valid time range. Current time: ${new Date().toISOString()}, ` +
         `assertion valid from ${at(claims.nbf ?? claims.iat)}, expiry time of assertion ${at(claims.exp)}. ` +
-        'Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .');
+        'Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .',
+    );
   }
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed || error instanceof joseErrors.JWKSNoMatchingKey) {
-    return entraError(res, 401, 'invalid_client', 700027, 'Client assertion failed signature validation.');
+  if (
+    error instanceof joseErrors.JWSSignatureVerificationFailed ||
+    error instanceof joseErrors.JWKSNoMatchingKey
+  ) {
+    return entraError(
+      res,
+      401,
+      'invalid_client',
+      700027,
+      'Client assertion failed signature validation.',
+    );
   }
   if (error instanceof joseErrors.JOSEError) {
     return entraError(res, 400, 'invalid_request', 50027, 'JWT token is invalid or malformed.');
@@ -257,8 +342,17 @@ function assertionError(res: http.ServerResponse, error: unknown, assertion: str
 }
 
 /** Writes an Entra error body: `error`, `error_description` starting with `AADSTS{code}:`, `error_codes`, ids. */
-function entraError(res: http.ServerResponse, status: number, error: string, code: number, message: string): void {
-  const timestamp = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+function entraError(
+  res: http.ServerResponse,
+  status: number,
+  error: string,
+  code: number,
+  message: string,
+): void {
+  const timestamp = new Date()
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
   const traceId = randomUUID();
   const correlationId = randomUUID();
   sendJson(res, status, {
@@ -273,8 +367,10 @@ function entraError(res: http.ServerResponse, status: number, error: string, cod
 }
 
 function tenantNotFound(tenant: string): string {
-  return `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. ` +
-    'Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.';
+  return (
+    `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. ` +
+    'Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.'
+  );
 }
 
 function missingParameter(name: string): string {

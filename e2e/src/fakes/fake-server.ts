@@ -143,3 +143,8 @@ export function pathOf(target: string): string {
 export function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
+
+/** The bearer token of a recorded request, if any. */
+export function bearerOf(request: RecordedRequest): string | undefined {
+  return /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+}

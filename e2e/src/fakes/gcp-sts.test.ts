@@ -58,7 +58,11 @@ describe('startGcpSts', () => {
     subject_token: await issuer.mint(TOKEN_AUDIENCE),
     ...overrides,
   });
-  const generate = (email: string, bearer: string, body: unknown = { scope: [SCOPE], lifetime: '600s' }) =>
+  const generate = (
+    email: string,
+    bearer: string,
+    body: unknown = { scope: [SCOPE], lifetime: '600s' },
+  ) =>
     fetch(sts.impersonationUrl(email), {
       method: 'POST',
       headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
@@ -91,16 +95,25 @@ describe('startGcpSts', () => {
     expect(sts.issued).toContain(token);
     const [stsCall, iamCall] = sts.requests.slice(before);
     expect(pathOf(stsCall!.url)).toBe('/v1/token');
-    expect(pathOf(iamCall!.url)).toBe(`/v1/projects/-/serviceAccounts/${SERVICE_ACCOUNT}:generateAccessToken`);
+    expect(pathOf(iamCall!.url)).toBe(
+      `/v1/projects/-/serviceAccounts/${SERVICE_ACCOUNT}:generateAccessToken`,
+    );
     // The IAM call carries the STS token, never the GitHub token.
     expect(iamCall!.headers.authorization).toBe(`Bearer ${sts.federated.at(-1)}`);
-    expect(JSON.parse(iamCall!.body.toString())).toMatchObject({ scope: [SCOPE], lifetime: '600s' });
+    expect(JSON.parse(iamCall!.body.toString())).toMatchObject({
+      scope: [SCOPE],
+      lifetime: '600s',
+    });
   });
 
   it('caps the federated lifetime at the subject token and answers the token-exchange shape', async () => {
     const res = await exchange(await exchangeForm());
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ issued_token_type: ACCESS_TOKEN, token_type: 'Bearer', expires_in: 300 });
+    expect(res.body).toMatchObject({
+      issued_token_type: ACCESS_TOKEN,
+      token_type: 'Bearer',
+      expires_in: 300,
+    });
 
     sts.setExpiresIn(120);
     try {
@@ -111,17 +124,23 @@ describe('startGcpSts', () => {
   });
 
   it('rejects a token minted for the wrong audience with invalid_grant naming it', async () => {
-    const res = await exchange(await exchangeForm({ subject_token: await issuer.mint('api://AzureADTokenExchange') }));
+    const res = await exchange(
+      await exchangeForm({ subject_token: await issuer.mint('api://AzureADTokenExchange') }),
+    );
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_grant');
     expect(res.body.error_description).toBe(
       'The audience in ID Token [api://AzureADTokenExchange] does not match the expected audience.',
     );
-    await expect(client({}, () => issuer.mint('sts.amazonaws.com')).getAccessToken()).rejects.toThrow(/invalid_grant|audience/);
+    await expect(
+      client({}, () => issuer.mint('sts.amazonaws.com')).getAccessToken(),
+    ).rejects.toThrow(/invalid_grant|audience/);
   });
 
   it('rejects another provider (invalid_target) and a malformed audience (invalid_request)', async () => {
-    const other = await exchange(await exchangeForm({ audience: STS_AUDIENCE.replace('/octo', '/other') }));
+    const other = await exchange(
+      await exchangeForm({ audience: STS_AUDIENCE.replace('/octo', '/other') }),
+    );
     expect(other).toMatchObject({ status: 400, body: { error: 'invalid_target' } });
     const malformed = await exchange(await exchangeForm({ audience: TOKEN_AUDIENCE }));
     expect(malformed.body.error).toBe('invalid_request');
@@ -131,7 +150,9 @@ describe('startGcpSts', () => {
   it('rejects expired, forged and condition-failing subject tokens and bad grant parameters', async () => {
     const now = Math.floor(Date.now() / 1000);
     const expired = await issuer.mint(TOKEN_AUDIENCE, { iat: now - 900, exp: now - 600 });
-    expect((await exchange(await exchangeForm({ subject_token: expired }))).body).toMatchObject({ error: 'invalid_grant' });
+    expect((await exchange(await exchangeForm({ subject_token: expired }))).body).toMatchObject({
+      error: 'invalid_grant',
+    });
 
     const stranger = await startGithubOidcIssuer({ issuer: issuer.issuer });
     try {
@@ -150,9 +171,15 @@ describe('startGcpSts', () => {
       error_description: 'The given credential is rejected by the attribute condition.',
     });
 
-    expect((await exchange(await exchangeForm({ grant_type: 'client_credentials' }))).status).toBe(400);
-    expect((await exchange(await exchangeForm({ requested_token_type: JWT }))).body.error).toBe('invalid_request');
-    expect((await exchange(await exchangeForm({ subject_token_type: 'saml' }))).body.error).toBe('invalid_request');
+    expect((await exchange(await exchangeForm({ grant_type: 'client_credentials' }))).status).toBe(
+      400,
+    );
+    expect((await exchange(await exchangeForm({ requested_token_type: JWT }))).body.error).toBe(
+      'invalid_request',
+    );
+    expect((await exchange(await exchangeForm({ subject_token_type: 'saml' }))).body.error).toBe(
+      'invalid_request',
+    );
   });
 
   it('requires a live STS token for generateAccessToken (401 UNAUTHENTICATED)', async () => {
@@ -165,14 +192,23 @@ describe('startGcpSts', () => {
 
   it('denies a service account that is not allowed (403 PERMISSION_DENIED), also through the SDK', async () => {
     const { body } = await exchange(await exchangeForm());
-    const res = await generate('someone-else@my-project.iam.gserviceaccount.com', String(body.access_token));
+    const res = await generate(
+      'someone-else@my-project.iam.gserviceaccount.com',
+      String(body.access_token),
+    );
     expect(res.status).toBe(403);
-    const denied = (await res.json()) as { error: { code: number; message: string; status: string } };
+    const denied = (await res.json()) as {
+      error: { code: number; message: string; status: string };
+    };
     expect(denied.error).toMatchObject({ code: 403, status: 'PERMISSION_DENIED' });
-    expect(denied.error.message).toMatch(/^Permission 'iam\.serviceAccounts\.getAccessToken' denied/);
+    expect(denied.error.message).toMatch(
+      /^Permission 'iam\.serviceAccounts\.getAccessToken' denied/,
+    );
 
     const sdk = client({
-      service_account_impersonation_url: sts.impersonationUrl('someone-else@my-project.iam.gserviceaccount.com'),
+      service_account_impersonation_url: sts.impersonationUrl(
+        'someone-else@my-project.iam.gserviceaccount.com',
+      ),
     });
     await expect(sdk.getAccessToken()).rejects.toThrow(/iam\.serviceAccounts\.getAccessToken/);
   });
@@ -181,7 +217,10 @@ describe('startGcpSts', () => {
     const { body } = await exchange(await exchangeForm());
     const sts1 = String(body.access_token);
     const before = Date.now();
-    const granted = (await (await generate(SERVICE_ACCOUNT, sts1)).json()) as { accessToken: string; expireTime: string };
+    const granted = (await (await generate(SERVICE_ACCOUNT, sts1)).json()) as {
+      accessToken: string;
+      expireTime: string;
+    };
     const lifetime = Date.parse(granted.expireTime) - before;
     expect(granted.expireTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(lifetime).toBeGreaterThan(590_000);
@@ -190,18 +229,26 @@ describe('startGcpSts', () => {
 
     sts.setImpersonationLifetime(-1);
     try {
-      const forced = (await (await generate(SERVICE_ACCOUNT, sts1)).json()) as { accessToken: string };
+      const forced = (await (await generate(SERVICE_ACCOUNT, sts1)).json()) as {
+        accessToken: string;
+      };
       expect(sts.accepts(forced.accessToken)).toBe(false);
     } finally {
       sts.setImpersonationLifetime(undefined);
     }
 
-    expect((await generate(SERVICE_ACCOUNT, sts1, { scope: [SCOPE], lifetime: '7200s' })).status).toBe(400);
+    expect(
+      (await generate(SERVICE_ACCOUNT, sts1, { scope: [SCOPE], lifetime: '7200s' })).status,
+    ).toBe(400);
     expect((await generate(SERVICE_ACCOUNT, sts1, { lifetime: '60s' })).status).toBe(400);
   });
 
   it('injects faults per endpoint', async () => {
-    const fault = sts.inject({ status: 500, times: 1, match: (r) => pathOf(r.url).endsWith(':generateAccessToken') });
+    const fault = sts.inject({
+      status: 500,
+      times: 1,
+      match: (r) => pathOf(r.url).endsWith(':generateAccessToken'),
+    });
     const before = sts.count('/v1/token');
     const { status, body } = await exchange(await exchangeForm());
     expect(status).toBe(200);

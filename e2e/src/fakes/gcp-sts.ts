@@ -15,8 +15,12 @@ export const DEFAULT_IMPERSONATION_LIFETIME = 3600;
 
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
-const SUBJECT_TOKEN_TYPES = new Set(['urn:ietf:params:oauth:token-type:jwt', 'urn:ietf:params:oauth:token-type:id_token']);
-const PROVIDER_RESOURCE = /^\/\/iam\.googleapis\.com\/projects\/\d+\/locations\/global\/workloadIdentityPools\/[^/]+\/providers\/[^/]+$/;
+const SUBJECT_TOKEN_TYPES = new Set([
+  'urn:ietf:params:oauth:token-type:jwt',
+  'urn:ietf:params:oauth:token-type:id_token',
+]);
+const PROVIDER_RESOURCE =
+  /^\/\/iam\.googleapis\.com\/projects\/\d+\/locations\/global\/workloadIdentityPools\/[^/]+\/providers\/[^/]+$/;
 const GENERATE_ACCESS_TOKEN = /^\/v1\/projects\/-\/serviceAccounts\/([^/]+):generateAccessToken$/;
 const MAX_IMPERSONATION_LIFETIME = 3600;
 
@@ -71,9 +75,7 @@ export interface GcpSts extends FakeServer {
 /** Starts the fake STS (`POST /v1/token`) and IAM Credentials (`:generateAccessToken`). */
 export async function startGcpSts(options: GcpStsOptions): Promise<GcpSts> {
   const audience = normaliseProvider(options.audience);
-  const allowedAudiences = new Set(
-    options.allowedAudiences ?? [`https:${audience}`, audience],
-  );
+  const allowedAudiences = new Set(options.allowedAudiences ?? [`https:${audience}`, audience]);
   const serviceAccounts = new Set((options.serviceAccounts ?? []).map((e) => e.toLowerCase()));
   const verifySubject = idTokenVerifier(options.issuer);
   let expiresIn = options.expiresIn ?? DEFAULT_STS_EXPIRES_IN;
@@ -98,17 +100,24 @@ export async function startGcpSts(options: GcpStsOptions): Promise<GcpSts> {
     }
     const requested = form.get('audience') ?? '';
     if (!PROVIDER_RESOURCE.test(requested)) {
-      return stsError(res, 'invalid_request',
+      return stsError(
+        res,
+        'invalid_request',
         'Invalid value for "audience". This value should be the full resource name of the Identity Provider. ' +
-          'See https://cloud.google.com/iam/docs/reference/sts/rest/v1/TopLevel/token for the list of possible formats.');
+          'See https://cloud.google.com/iam/docs/reference/sts/rest/v1/TopLevel/token for the list of possible formats.',
+      );
     }
     if (requested !== audience) {
-      return stsError(res, 'invalid_target',
+      return stsError(
+        res,
+        'invalid_target',
         'The target service indicated by the "audience" parameters is invalid. This might either be because the pool ' +
-          "or provider is disabled or deleted or because it doesn't exist.");
+          "or provider is disabled or deleted or because it doesn't exist.",
+      );
     }
     const subjectToken = form.get('subject_token');
-    if (!subjectToken) return stsError(res, 'invalid_request', 'Missing required parameter: "subject_token".');
+    if (!subjectToken)
+      return stsError(res, 'invalid_request', 'Missing required parameter: "subject_token".');
 
     let claims: JWTPayload;
     try {
@@ -117,20 +126,31 @@ export async function startGcpSts(options: GcpStsOptions): Promise<GcpSts> {
       return stsError(res, 'invalid_grant', subjectTokenProblem(error));
     }
     if (claims.iss !== options.issuer.issuer) {
-      return stsError(res, 'invalid_grant',
-        `The issuer in ID Token ${String(claims.iss)} does not match the expected issuer ${options.issuer.issuer}.`);
+      return stsError(
+        res,
+        'invalid_grant',
+        `The issuer in ID Token ${String(claims.iss)} does not match the expected issuer ${options.issuer.issuer}.`,
+      );
     }
     const tokenAudiences = typeof claims.aud === 'string' ? [claims.aud] : (claims.aud ?? []);
     if (!tokenAudiences.some((a) => allowedAudiences.has(a))) {
-      return stsError(res, 'invalid_grant',
-        `The audience in ID Token [${tokenAudiences.join(', ')}] does not match the expected audience.`);
+      return stsError(
+        res,
+        'invalid_grant',
+        `The audience in ID Token [${tokenAudiences.join(', ')}] does not match the expected audience.`,
+      );
     }
     if (options.attributeCondition && !options.attributeCondition(claims)) {
-      return stsError(res, 'unauthorized_client', 'The given credential is rejected by the attribute condition.');
+      return stsError(
+        res,
+        'unauthorized_client',
+        'The given credential is rejected by the attribute condition.',
+      );
     }
 
     const remaining = (claims.exp ?? 0) - Math.floor(Date.now() / 1000);
-    const lifetime = options.capToSubjectLifetime === false ? expiresIn : Math.min(expiresIn, remaining);
+    const lifetime =
+      options.capToSubjectLifetime === false ? expiresIn : Math.min(expiresIn, remaining);
     const accessToken = `ya29.fake-sts.${randomBytes(32).toString('base64url')}`;
     issued.push(accessToken);
     federated.push(accessToken);
@@ -143,22 +163,35 @@ export async function startGcpSts(options: GcpStsOptions): Promise<GcpSts> {
     });
   };
 
-  const generateAccessToken = (res: http.ServerResponse, request: RecordedRequest, email: string) => {
+  const generateAccessToken = (
+    res: http.ServerResponse,
+    request: RecordedRequest,
+    email: string,
+  ) => {
     const bearer = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1];
     const stsExpiry = bearer === undefined ? undefined : federatedExpiry.get(bearer);
     if (stsExpiry === undefined || Date.now() >= stsExpiry) {
-      return iamError(res, 401, 'UNAUTHENTICATED',
+      return iamError(
+        res,
+        401,
+        'UNAUTHENTICATED',
         'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid ' +
-          'authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.');
+          'authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
+      );
     }
     if (!serviceAccounts.has(email.toLowerCase())) {
-      return iamError(res, 403, 'PERMISSION_DENIED',
-        "Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).", {
+      return iamError(
+        res,
+        403,
+        'PERMISSION_DENIED',
+        "Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).",
+        {
           '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
           reason: 'IAM_PERMISSION_DENIED',
           domain: 'iam.googleapis.com',
           metadata: { permission: 'iam.serviceAccounts.getAccessToken' },
-        });
+        },
+      );
     }
     let body: { scope?: unknown; lifetime?: unknown };
     try {
@@ -174,8 +207,12 @@ export async function startGcpSts(options: GcpStsOptions): Promise<GcpSts> {
       const match = /^(\d+(?:\.\d+)?)s$/.exec(String(body.lifetime));
       seconds = match ? Number(match[1]) : Number.NaN;
       if (!(seconds > 0 && seconds <= MAX_IMPERSONATION_LIFETIME)) {
-        return iamError(res, 400, 'INVALID_ARGUMENT',
-          `Lifetime must be between 1s and ${MAX_IMPERSONATION_LIFETIME}s, got "${String(body.lifetime)}".`);
+        return iamError(
+          res,
+          400,
+          'INVALID_ARGUMENT',
+          `Lifetime must be between 1s and ${MAX_IMPERSONATION_LIFETIME}s, got "${String(body.lifetime)}".`,
+        );
       }
     }
     seconds = impersonationLifetime ?? seconds;
@@ -185,7 +222,10 @@ export async function startGcpSts(options: GcpStsOptions): Promise<GcpSts> {
     impersonated.push(accessToken);
     impersonatedExpiry.set(accessToken, expiresAt);
     // Google answers with second precision.
-    sendJson(res, 200, { accessToken, expireTime: new Date(expiresAt).toISOString().replace(/\.\d+Z$/, 'Z') });
+    sendJson(res, 200, {
+      accessToken,
+      expireTime: new Date(expiresAt).toISOString().replace(/\.\d+Z$/, 'Z'),
+    });
   };
 
   const server = await startFakeServer(
@@ -209,7 +249,8 @@ export async function startGcpSts(options: GcpStsOptions): Promise<GcpSts> {
     issued,
     federated,
     impersonated,
-    impersonationUrl: (email) => `${server.url}/v1/projects/-/serviceAccounts/${email}:generateAccessToken`,
+    impersonationUrl: (email) =>
+      `${server.url}/v1/projects/-/serviceAccounts/${email}:generateAccessToken`,
     setExpiresIn(seconds) {
       expiresIn = seconds;
     },
@@ -232,8 +273,12 @@ function normaliseProvider(name: string): string {
 /** GCP's wording for a subject token that failed verification. */
 function subjectTokenProblem(error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) return 'The ID Token has expired.';
-  if (error instanceof joseErrors.JWTClaimValidationFailed) return `The ID Token is not valid: "${error.claim}" check failed.`;
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed || error instanceof joseErrors.JWKSNoMatchingKey) {
+  if (error instanceof joseErrors.JWTClaimValidationFailed)
+    return `The ID Token is not valid: "${error.claim}" check failed.`;
+  if (
+    error instanceof joseErrors.JWSSignatureVerificationFailed ||
+    error instanceof joseErrors.JWKSNoMatchingKey
+  ) {
     return 'Invalid JWT signature.';
   }
   return 'Unable to parse the ID Token.';
@@ -252,5 +297,7 @@ function iamError(
   message: string,
   detail?: Record<string, unknown>,
 ): void {
-  sendJson(res, code, { error: { code, message, status, ...(detail ? { details: [detail] } : {}) } });
+  sendJson(res, code, {
+    error: { code, message, status, ...(detail ? { details: [detail] } : {}) },
+  });
 }

@@ -17,7 +17,9 @@ describe('startGithubOidcIssuer', () => {
     });
 
   it('publishes an openid-configuration that names itself and its JWKS', async () => {
-    const config = (await (await fetch(`${issuer.url}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    const config = (await (
+      await fetch(`${issuer.url}/.well-known/openid-configuration`)
+    ).json()) as Record<string, unknown>;
     expect(config.issuer).toBe(issuer.url);
     expect(issuer.issuer).toBe(issuer.url);
     expect(config.jwks_uri).toBe(issuer.jwksUrl);
@@ -30,10 +32,14 @@ describe('startGithubOidcIssuer', () => {
     expect(res.status).toBe(200);
     const { value } = (await res.json()) as { value: string };
 
-    const { payload, protectedHeader } = await jwtVerify(value, createRemoteJWKSet(new URL(issuer.jwksUrl)), {
-      issuer: issuer.url,
-      audience: 'api://AzureADTokenExchange',
-    });
+    const { payload, protectedHeader } = await jwtVerify(
+      value,
+      createRemoteJWKSet(new URL(issuer.jwksUrl)),
+      {
+        issuer: issuer.url,
+        audience: 'api://AzureADTokenExchange',
+      },
+    );
     expect(protectedHeader).toMatchObject({ alg: 'RS256', typ: 'JWT' });
     expect(payload).toMatchObject({
       sub: 'repo:octo-org/octo-repo:ref:refs/heads/main',
@@ -56,13 +62,18 @@ describe('startGithubOidcIssuer', () => {
   });
 
   it('defaults the audience to the repository owner URL, like GitHub', async () => {
-    const res = await fetch(issuer.requestUrl, { headers: { authorization: `Bearer ${issuer.requestToken}` } });
+    const res = await fetch(issuer.requestUrl, {
+      headers: { authorization: `Bearer ${issuer.requestToken}` },
+    });
     const { value } = (await res.json()) as { value: string };
     expect(decodeJwt(value).aud).toBe('https://github.com/octo-org');
   });
 
   it('applies setLifetime and setClaims to later tokens (environment changes sub; undefined removes)', async () => {
-    const local = await startGithubOidcIssuer({ lifetimeSeconds: 60, claims: { environment: 'prod' } });
+    const local = await startGithubOidcIssuer({
+      lifetimeSeconds: 60,
+      claims: { environment: 'prod' },
+    });
     try {
       const first = decodeJwt(await local.mint('a'));
       expect(first.exp! - first.iat!).toBe(60);
@@ -86,7 +97,9 @@ describe('startGithubOidcIssuer', () => {
 
   it('verify() checks audience and signature', async () => {
     const token = await issuer.mint('sts.amazonaws.com');
-    await expect(issuer.verify(token, { audience: 'sts.amazonaws.com' })).resolves.toMatchObject({ aud: 'sts.amazonaws.com' });
+    await expect(issuer.verify(token, { audience: 'sts.amazonaws.com' })).resolves.toMatchObject({
+      aud: 'sts.amazonaws.com',
+    });
     await expect(issuer.verify(token, { audience: 'other' })).rejects.toThrow(/aud/);
 
     const stranger = await startGithubOidcIssuer();

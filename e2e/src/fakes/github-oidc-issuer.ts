@@ -84,7 +84,8 @@ export interface GithubOidcIssuer extends FakeServer, IdTokenIssuerRef {
 export async function startGithubOidcIssuer(
   options: GithubOidcIssuerOptions = {},
 ): Promise<GithubOidcIssuer> {
-  const requestToken = options.requestToken ?? `fake-actions-request-${randomBytes(16).toString('hex')}`;
+  const requestToken =
+    options.requestToken ?? `fake-actions-request-${randomBytes(16).toString('hex')}`;
   let lifetime = options.lifetimeSeconds ?? DEFAULT_ID_TOKEN_LIFETIME_SECONDS;
   let claims: Record<string, unknown> = { ...DEFAULT_GITHUB_CLAIMS, ...options.claims };
   const minted: string[] = [];
@@ -112,7 +113,8 @@ export async function startGithubOidcIssuer(
       exp: now + lifetime,
       ...merged,
     };
-    for (const [key, value] of Object.entries(payload)) if (value === undefined) delete payload[key];
+    for (const [key, value] of Object.entries(payload))
+      if (value === undefined) delete payload[key];
     const token = await new SignJWT(payload)
       .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid })
       .sign(privateKey);
@@ -129,7 +131,18 @@ export async function startGithubOidcIssuer(
           jwks_uri: `${server.url}/.well-known/jwks`,
           subject_types_supported: ['public', 'pairwise'],
           response_types_supported: ['id_token'],
-          claims_supported: ['sub', 'aud', 'exp', 'iat', 'iss', 'jti', 'nbf', 'ref', 'repository', 'environment'],
+          claims_supported: [
+            'sub',
+            'aud',
+            'exp',
+            'iat',
+            'iss',
+            'jti',
+            'nbf',
+            'ref',
+            'repository',
+            'environment',
+          ],
           id_token_signing_alg_values_supported: ['RS256'],
           scopes_supported: ['openid'],
         });
@@ -141,7 +154,9 @@ export async function startGithubOidcIssuer(
       }
       if (request.method === 'GET' && path === '/token') {
         if (request.headers.authorization !== `Bearer ${requestToken}`) {
-          sendJson(res, 401, { message: 'Bad credentials: invalid ACTIONS_ID_TOKEN_REQUEST_TOKEN' });
+          sendJson(res, 401, {
+            message: 'Bad credentials: invalid ACTIONS_ID_TOKEN_REQUEST_TOKEN',
+          });
           return;
         }
         const query = new URL(request.url, server.url).searchParams;
@@ -150,7 +165,8 @@ export async function startGithubOidcIssuer(
           return;
         }
         // Without an audience GitHub uses the repository owner's URL.
-        const audience = query.get('audience') || `https://github.com/${String(claims.repository_owner)}`;
+        const audience =
+          query.get('audience') || `https://github.com/${String(claims.repository_owner)}`;
         sendJson(res, 200, { value: await mint(audience) });
         return;
       }
@@ -176,7 +192,11 @@ export async function startGithubOidcIssuer(
     },
     mint,
     async verify(token, { audience }) {
-      const { payload } = await jwtVerify(token, keySet, { issuer, audience, algorithms: ['RS256'] });
+      const { payload } = await jwtVerify(token, keySet, {
+        issuer,
+        audience,
+        algorithms: ['RS256'],
+      });
       return payload;
     },
   };
@@ -193,7 +213,10 @@ export function idTokenVerifier(ref: IdTokenIssuerRef): (token: string) => Promi
     ? createLocalJWKSet(ref.jwks)
     : createRemoteJWKSet(new URL(ref.jwksUrl));
   return async (token) => {
-    const { payload } = await jwtVerify(token, keys, { algorithms: ['RS256'], requiredClaims: ['exp'] });
+    const { payload } = await jwtVerify(token, keys, {
+      algorithms: ['RS256'],
+      requiredClaims: ['exp'],
+    });
     return payload;
   };
 }
@@ -201,7 +224,8 @@ export function idTokenVerifier(ref: IdTokenIssuerRef): (token: string) => Promi
 /** GitHub's `sub` shape: environment jobs use the environment, others the ref. */
 function subjectOf(claims: Record<string, unknown>): string {
   const repository = String(claims.repository);
-  if (typeof claims.environment === 'string') return `repo:${repository}:environment:${claims.environment}`;
+  if (typeof claims.environment === 'string')
+    return `repo:${repository}:environment:${claims.environment}`;
   if (claims.event_name === 'pull_request') return `repo:${repository}:pull_request`;
   return `repo:${repository}:ref:${String(claims.ref)}`;
 }

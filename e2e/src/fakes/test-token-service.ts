@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { pathOf, sendJson, startFakeServer } from './fake-server.ts';
+import { bearerOf, pathOf, sendJson, startFakeServer } from './fake-server.ts';
 import type { FakeServer, RecordedRequest } from './fake-server.ts';
 import type { GithubOidcIssuer } from './github-oidc-issuer.ts';
 
@@ -133,9 +133,4 @@ function parseBody(raw: Buffer): { subject_token: string; audience: string } | u
   } catch {
     return undefined;
   }
-}
-
-function bearerOf(request: RecordedRequest): string | undefined {
-  const header = request.headers.authorization;
-  return header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : undefined;
 }

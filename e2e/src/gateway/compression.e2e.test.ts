@@ -4,7 +4,9 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewayProcess, type GatewayProcess } from '../harness/gateway-process.ts';
 
-const COMPRESSED = gzipSync(Buffer.from(JSON.stringify({ object: 'list', data: [{ id: 'gpt-fake' }] })));
+const COMPRESSED = gzipSync(
+  Buffer.from(JSON.stringify({ object: 'list', data: [{ id: 'gpt-fake' }] })),
+);
 
 describe('compressed responses', () => {
   let upstream: http.Server;
@@ -14,7 +16,11 @@ describe('compressed responses', () => {
   beforeAll(async () => {
     upstream = http.createServer((req, res) => {
       seen.push(req.headers);
-      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': COMPRESSED.length });
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+        'content-length': COMPRESSED.length,
+      });
       res.end(COMPRESSED);
     });
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
@@ -29,15 +35,21 @@ describe('compressed responses', () => {
   });
 
   it('pass through untouched: Content-Encoding and the bytes as the upstream sent them', async () => {
-    const answer = await new Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
-      http
-        .get(`${gateway.url('openai')}/v1/models`, { headers: { 'accept-encoding': 'gzip' } }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
-        })
-        .on('error', reject);
-    });
+    const answer = await new Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }>(
+      (resolve, reject) => {
+        http
+          .get(
+            `${gateway.url('openai')}/v1/models`,
+            { headers: { 'accept-encoding': 'gzip' } },
+            (res) => {
+              const chunks: Buffer[] = [];
+              res.on('data', (chunk: Buffer) => chunks.push(chunk));
+              res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+            },
+          )
+          .on('error', reject);
+      },
+    );
     expect(seen.at(-1)!['accept-encoding']).toBe('gzip');
     expect(answer.headers['content-encoding']).toBe('gzip');
     expect(answer.body.equals(COMPRESSED)).toBe(true);

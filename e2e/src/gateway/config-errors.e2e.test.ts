@@ -7,11 +7,31 @@ import { runGatewayToExit } from '../harness/gateway-process.ts';
 describe('configuration errors stop the process before it listens', () => {
   it.each([
     [{}, /no route is configured/],
-    [{ OPENAI_API_KEY: 'sk-cfg-0123456789', KEYLESS_OPENAI_PORT: 'not-a-port' }, /KEYLESS_OPENAI_PORT/],
+    [
+      { OPENAI_API_KEY: 'sk-cfg-0123456789', KEYLESS_OPENAI_PORT: 'not-a-port' },
+      /KEYLESS_OPENAI_PORT/,
+    ],
     [{ OPENAI_API_KEY: 'sk-cfg-0123456789', OPENAI_API_TARGET: 'ftp://nope' }, /OPENAI_API_TARGET/],
-    [{ COPILOT_PROVIDER_BASE_URL: 'https://b.example', COPILOT_PROVIDER_API_KEY: 'k-cfg-0123456789', COPILOT_PROVIDER_TYPE: 'mistral' }, /COPILOT_PROVIDER_TYPE/],
-    [{ OPENAI_API_KEY: 'sk-cfg-0123456789', AWF_AUTH_TYPE: 'github-oidc', AWF_AUTH_PROVIDER: 'nimbus' }, /AWF_AUTH_PROVIDER/],
-    [{ OPENAI_API_KEY: 'sk-cfg-0123456789', KEYLESS_CONFIG: '/nonexistent/keyless.yaml' }, /KEYLESS_CONFIG/],
+    [
+      {
+        COPILOT_PROVIDER_BASE_URL: 'https://b.example',
+        COPILOT_PROVIDER_API_KEY: 'k-cfg-0123456789',
+        COPILOT_PROVIDER_TYPE: 'mistral',
+      },
+      /COPILOT_PROVIDER_TYPE/,
+    ],
+    [
+      {
+        OPENAI_API_KEY: 'sk-cfg-0123456789',
+        AWF_AUTH_TYPE: 'github-oidc',
+        AWF_AUTH_PROVIDER: 'nimbus',
+      },
+      /AWF_AUTH_PROVIDER/,
+    ],
+    [
+      { OPENAI_API_KEY: 'sk-cfg-0123456789', KEYLESS_CONFIG: '/nonexistent/keyless.yaml' },
+      /KEYLESS_CONFIG/,
+    ],
   ])('%o exits non-zero naming the variable', async (env, message) => {
     const { code, stdout, stderr } = await runGatewayToExit(env);
     expect(code).toBe(2);
@@ -23,7 +43,18 @@ describe('configuration errors stop the process before it listens', () => {
   it('names the key and line of an unknown engine.auth key in a config file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'keyless-cfg-'));
     const file = join(dir, 'keyless.yaml');
-    writeFileSync(file, ['engine:', '  id: copilot', '  model: gpt-5', '  auth:', '    type: github-oidc', '    tenant: nope', ''].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'engine:',
+        '  id: copilot',
+        '  model: gpt-5',
+        '  auth:',
+        '    type: github-oidc',
+        '    tenant: nope',
+        '',
+      ].join('\n'),
+    );
     const { code, stderr } = await runGatewayToExit({ KEYLESS_CONFIG: file });
     expect(code).toBe(2);
     expect(stderr).toMatch(/keyless\.yaml:6/);

@@ -44,7 +44,10 @@ describe('egress: TLS verification and forward proxies', () => {
 
   it('refuses an HTTPS upstream whose CA it does not trust, and never sends the key', async () => {
     const before = tlsUpstream.requests.length;
-    const gateway = await startGatewayProcess({ OPENAI_API_KEY: KEY, OPENAI_API_TARGET: tlsUpstream.url });
+    const gateway = await startGatewayProcess({
+      OPENAI_API_KEY: KEY,
+      OPENAI_API_TARGET: tlsUpstream.url,
+    });
     try {
       const res = await models(gateway.url('openai'));
       expect(res.status).toBe(502);
@@ -75,7 +78,11 @@ describe('egress: TLS verification and forward proxies', () => {
 
   it('sends plain-HTTP egress through HTTP_PROXY, and bypasses it for NO_PROXY hosts', async () => {
     const target = plainUpstream.url.replace('127.0.0.1', 'localhost');
-    const proxied = await startGatewayProcess({ OPENAI_API_KEY: KEY, OPENAI_API_TARGET: target, HTTP_PROXY: proxy.url });
+    const proxied = await startGatewayProcess({
+      OPENAI_API_KEY: KEY,
+      OPENAI_API_TARGET: target,
+      HTTP_PROXY: proxy.url,
+    });
     try {
       expect((await models(proxied.url('openai'))).status).toBe(200);
       // undici reaches the proxy with CONNECT for http targets too.

@@ -39,7 +39,11 @@ describe('request handling', () => {
       const res = await fetch(`${gateway.url('openai')}/v1/chat/completions`, {
         method: 'POST',
         headers: auth,
-        body: JSON.stringify({ model: 'gpt-fake', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+        body: JSON.stringify({
+          model: 'gpt-fake',
+          stream: true,
+          messages: [{ role: 'user', content: 'hi' }],
+        }),
       });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
@@ -51,7 +55,8 @@ describe('request handling', () => {
       expect(openai.stream.completed).toBe(0);
       openai.stream.release();
       let rest = '';
-      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += new TextDecoder().decode(chunk.value);
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
+        rest += new TextDecoder().decode(chunk.value);
       expect(rest).toContain('data: [DONE]');
     } finally {
       openai.stream.holdAfter = undefined;
@@ -82,24 +87,40 @@ describe('request handling', () => {
 
   it('413 for a body over the limit, with Content-Length', async () => {
     const before = openai.requests.length;
-    const res = await fetch(`${gateway.url('openai')}/v1/chat/completions`, { method: 'POST', headers: auth, body: 'x'.repeat(2048) });
+    const res = await fetch(`${gateway.url('openai')}/v1/chat/completions`, {
+      method: 'POST',
+      headers: auth,
+      body: 'x'.repeat(2048),
+    });
     expect(res.status).toBe(413);
-    expect(await res.json()).toMatchObject({ error: { code: 'payload_too_large', type: 'keyless_error' } });
+    expect(await res.json()).toMatchObject({
+      error: { code: 'payload_too_large', type: 'keyless_error' },
+    });
     expect(openai.requests.length).toBe(before);
   });
 
   it('413 for a chunked body over the limit, in the Anthropic shape on the anthropic route', async () => {
     const status = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.request(`${gateway.url('anthropic')}/v1/messages`, { method: 'POST', headers: { 'x-api-key': CLIENT_KEY, 'content-type': 'application/json' } }, (res) => {
-        let body = '';
-        res.on('data', (c) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode!, body }));
-      });
+      const req = http.request(
+        `${gateway.url('anthropic')}/v1/messages`,
+        {
+          method: 'POST',
+          headers: { 'x-api-key': CLIENT_KEY, 'content-type': 'application/json' },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode!, body }));
+        },
+      );
       req.on('error', reject);
       Readable.from(['{"a":"', 'y'.repeat(800), 'y'.repeat(800), '"}']).pipe(req);
     });
     expect(status.status).toBe(413);
-    expect(JSON.parse(status.body)).toMatchObject({ type: 'error', error: { type: 'request_too_large', code: 'payload_too_large' } });
+    expect(JSON.parse(status.body)).toMatchObject({
+      type: 'error',
+      error: { type: 'request_too_large', code: 'payload_too_large' },
+    });
   });
 
   it('rejects absolute-form and //host targets with 400', async () => {
@@ -121,14 +142,20 @@ describe('request handling', () => {
 
   it('requires the client key and replaces it with the real credential', async () => {
     const before = openai.requests.length;
-    for (const headers of [{}, { authorization: 'Bearer wrong-key' }, { 'x-api-key': 'wrong-key' }] as Record<string, string>[]) {
+    for (const headers of [
+      {},
+      { authorization: 'Bearer wrong-key' },
+      { 'x-api-key': 'wrong-key' },
+    ] as Record<string, string>[]) {
       const res = await fetch(`${gateway.url('openai')}/v1/models`, { headers });
       expect(res.status).toBe(401);
       expect(await res.json()).toMatchObject({ error: { code: 'unauthorized_client' } });
     }
     expect(openai.requests.length).toBe(before);
 
-    const ok = await fetch(`${gateway.url('openai')}/v1/models`, { headers: { 'api-key': CLIENT_KEY } });
+    const ok = await fetch(`${gateway.url('openai')}/v1/models`, {
+      headers: { 'api-key': CLIENT_KEY },
+    });
     expect(ok.status).toBe(200);
     const seen = openai.requests.at(-1)!;
     expect(seen.headers.authorization).toBe(`Bearer ${OPENAI_KEY}`);
@@ -139,11 +166,18 @@ describe('request handling', () => {
     openai.inject({ drop: true, times: 1 });
     const res = await fetch(`${gateway.url('openai')}/v1/models`, { headers: auth });
     expect(res.status).toBe(502);
-    expect(await res.json()).toMatchObject({ error: { code: 'upstream_unreachable', type: 'keyless_error' } });
+    expect(await res.json()).toMatchObject({
+      error: { code: 'upstream_unreachable', type: 'keyless_error' },
+    });
   });
 
   it('passes upstream errors through untouched', async () => {
-    openai.inject({ status: 429, body: '{"error":{"message":"slow down"}}', headers: { 'retry-after': '7' }, times: 1 });
+    openai.inject({
+      status: 429,
+      body: '{"error":{"message":"slow down"}}',
+      headers: { 'retry-after': '7' },
+      times: 1,
+    });
     const res = await fetch(`${gateway.url('openai')}/v1/models`, { headers: auth });
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('7');

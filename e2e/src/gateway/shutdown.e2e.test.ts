@@ -11,7 +11,10 @@ describe('graceful shutdown', () => {
   afterAll(async () => openai?.close());
 
   it('on SIGTERM stops accepting, lets the request in flight finish, and exits 0', async () => {
-    const gateway = await startGatewayProcess({ OPENAI_API_KEY: 'sk-shutdown-0123456789', OPENAI_API_TARGET: openai.url });
+    const gateway = await startGatewayProcess({
+      OPENAI_API_KEY: 'sk-shutdown-0123456789',
+      OPENAI_API_TARGET: openai.url,
+    });
     const url = gateway.url('openai');
     const res = await fetch(`${url}/v1/chat/completions`, {
       method: 'POST',
@@ -24,11 +27,19 @@ describe('graceful shutdown', () => {
 
     const exit = gateway.stop('SIGTERM');
     // New connections are refused once the listener is closed.
-    await expect.poll(async () => fetch(`${url}/health`).then(() => 'open', () => 'refused')).toBe('refused');
+    await expect
+      .poll(async () =>
+        fetch(`${url}/health`).then(
+          () => 'open',
+          () => 'refused',
+        ),
+      )
+      .toBe('refused');
 
     openai.stream.release();
     let rest = '';
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += new TextDecoder().decode(chunk.value);
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
+      rest += new TextDecoder().decode(chunk.value);
     expect(rest).toContain('[DONE]');
     expect(await exit).toBe(0);
     expect(gateway.logs().some((line) => line.event === 'gateway.stopped')).toBe(true);

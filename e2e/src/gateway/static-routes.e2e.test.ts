@@ -23,7 +23,11 @@ describe('static credentials on every built-in route', () => {
   let gateway: GatewayProcess;
 
   beforeAll(async () => {
-    [openai, anthropic, google] = await Promise.all([startOpenAiUpstream(), startAnthropicUpstream(), startGoogleUpstream()]);
+    [openai, anthropic, google] = await Promise.all([
+      startOpenAiUpstream(),
+      startAnthropicUpstream(),
+      startGoogleUpstream(),
+    ]);
     gateway = await startGatewayProcess({
       ...KEYS,
       OPENAI_API_TARGET: openai.url,
@@ -42,7 +46,11 @@ describe('static credentials on every built-in route', () => {
   });
 
   const post = (route: string, path: string, body: string, headers: Record<string, string> = {}) =>
-    fetch(`${gateway.url(route)}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    fetch(`${gateway.url(route)}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    });
 
   it('openai: Authorization: Bearer, client path forwarded unchanged', async () => {
     const res = await post('openai', '/v1/chat/completions', CHAT);
@@ -54,21 +62,32 @@ describe('static credentials on every built-in route', () => {
   });
 
   it('anthropic: x-api-key, and anthropic-version added only when absent', async () => {
-    const body = JSON.stringify({ model: 'claude-fake', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] });
+    const body = JSON.stringify({
+      model: 'claude-fake',
+      max_tokens: 5,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect((await post('anthropic', '/v1/messages', body)).status).toBe(200);
     let seen = anthropic.requests.at(-1)!;
     expect(seen.headers['x-api-key']).toBe(KEYS.ANTHROPIC_API_KEY);
     expect(seen.headers['anthropic-version']).toBe('2023-06-01');
     expect(seen.headers.authorization).toBeUndefined();
 
-    await post('anthropic', '/v1/messages', body, { 'anthropic-version': '2024-01-01', 'anthropic-beta': 'b1' });
+    await post('anthropic', '/v1/messages', body, {
+      'anthropic-version': '2024-01-01',
+      'anthropic-beta': 'b1',
+    });
     seen = anthropic.requests.at(-1)!;
     expect(seen.headers['anthropic-version']).toBe('2024-01-01');
     expect(seen.headers['anthropic-beta']).toBe('b1');
   });
 
   it('copilot with COPILOT_PROVIDER_TYPE=azure: api-key on the BYOK base path', async () => {
-    const res = await post('copilot', '/deployments/gpt/chat/completions?api-version=2024-10-21', CHAT);
+    const res = await post(
+      'copilot',
+      '/deployments/gpt/chat/completions?api-version=2024-10-21',
+      CHAT,
+    );
     expect(res.status).toBe(200);
     const seen = openai.requests.at(-1)!;
     expect(seen.url).toBe('/openai/deployments/gpt/chat/completions?api-version=2024-10-21');
@@ -78,7 +97,11 @@ describe('static credentials on every built-in route', () => {
 
   it('gemini: x-goog-api-key, and the key query parameter is dropped', async () => {
     const body = JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'hi' }] }] });
-    const res = await post('gemini', '/v1beta/models/gemini-fake:generateContent?key=client-key', body);
+    const res = await post(
+      'gemini',
+      '/v1beta/models/gemini-fake:generateContent?key=client-key',
+      body,
+    );
     expect(res.status).toBe(200);
     const seen = google.requests.at(-1)!;
     expect(seen.url).toBe('/v1beta/models/gemini-fake:generateContent');
@@ -86,8 +109,13 @@ describe('static credentials on every built-in route', () => {
   });
 
   it('vertex: x-goog-api-key, paths with @ and : unchanged', async () => {
-    const path = '/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-x@20250101:rawPredict';
-    const body = JSON.stringify({ anthropic_version: 'vertex-2023-10-16', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] });
+    const path =
+      '/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-x@20250101:rawPredict';
+    const body = JSON.stringify({
+      anthropic_version: 'vertex-2023-10-16',
+      max_tokens: 5,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     const res = await post('vertex', path, body);
     expect(res.status).toBe(200);
     const seen = google.requests.at(-1)!;
@@ -104,35 +132,50 @@ describe('static credentials on every built-in route', () => {
 
   it('strips every client credential, spoofable and hop-by-hop header, and passes the rest', async () => {
     // node:http, because fetch refuses to send a Connection header.
-    const res = await nodeRequest(`${gateway.url('openai')}/v1/chat/completions?api_key=q1&key=q2&keep=1`, CHAT, {
-      'content-type': 'application/json',
-      authorization: 'Bearer client-key',
-      'proxy-authorization': 'Basic eA==',
-      'x-api-key': 'client-key',
-      'api-key': 'client-key',
-      'x-goog-api-key': 'client-key',
-      'x-amz-security-token': 'client-token',
-      'x-amz-date': '20240101T000000Z',
-      'amz-sdk-request': 'attempt=1',
-      cookie: 'session=1',
-      forwarded: 'for=1.2.3.4',
-      via: '1.1 evil',
-      'x-forwarded-for': '1.2.3.4',
-      'x-forwarded-host': 'evil.example',
-      connection: 'x-hop',
-      'x-hop': 'named-in-connection',
-      'x-stainless-lang': 'js',
-      'x-initiator': 'agent',
-      originator: 'codex_cli',
-      'x-request-id': 'client-req-1',
-    });
+    const res = await nodeRequest(
+      `${gateway.url('openai')}/v1/chat/completions?api_key=q1&key=q2&keep=1`,
+      CHAT,
+      {
+        'content-type': 'application/json',
+        authorization: 'Bearer client-key',
+        'proxy-authorization': 'Basic eA==',
+        'x-api-key': 'client-key',
+        'api-key': 'client-key',
+        'x-goog-api-key': 'client-key',
+        'x-amz-security-token': 'client-token',
+        'x-amz-date': '20240101T000000Z',
+        'amz-sdk-request': 'attempt=1',
+        cookie: 'session=1',
+        forwarded: 'for=1.2.3.4',
+        via: '1.1 evil',
+        'x-forwarded-for': '1.2.3.4',
+        'x-forwarded-host': 'evil.example',
+        connection: 'x-hop',
+        'x-hop': 'named-in-connection',
+        'x-stainless-lang': 'js',
+        'x-initiator': 'agent',
+        originator: 'codex_cli',
+        'x-request-id': 'client-req-1',
+      },
+    );
     expect(res.status).toBe(200);
     const seen = openai.requests.at(-1)!;
     expect(seen.url).toBe('/v1/chat/completions?keep=1');
     expect(seen.headers.authorization).toBe(`Bearer ${KEYS.OPENAI_API_KEY}`);
     for (const name of [
-      'proxy-authorization', 'x-api-key', 'api-key', 'x-goog-api-key', 'x-amz-security-token', 'x-amz-date',
-      'amz-sdk-request', 'cookie', 'forwarded', 'via', 'x-forwarded-for', 'x-forwarded-host', 'x-hop',
+      'proxy-authorization',
+      'x-api-key',
+      'api-key',
+      'x-goog-api-key',
+      'x-amz-security-token',
+      'x-amz-date',
+      'amz-sdk-request',
+      'cookie',
+      'forwarded',
+      'via',
+      'x-forwarded-for',
+      'x-forwarded-host',
+      'x-hop',
     ]) {
       expect(seen.headers[name], name).toBeUndefined();
     }
@@ -156,9 +199,14 @@ describe('static credentials on every built-in route', () => {
     const ready = await fetch(`${gateway.managementUrl}/readyz`);
     expect(ready.status).toBe(200);
     const body = (await ready.json()) as { routes: Array<{ route: string; state: string }> };
-    expect(body.routes.map((r: { route: string }) => r.route).sort()).toEqual(
-      ['anthropic', 'bedrock', 'copilot', 'gemini', 'openai', 'vertex'],
-    );
+    expect(body.routes.map((r: { route: string }) => r.route).sort()).toEqual([
+      'anthropic',
+      'bedrock',
+      'copilot',
+      'gemini',
+      'openai',
+      'vertex',
+    ]);
     expect(body.routes.every((r: { state: string }) => r.state === 'ready')).toBe(true);
     expect((await fetch(`${gateway.managementUrl}/healthz`)).status).toBe(200);
     const metrics = await (await fetch(`${gateway.managementUrl}/metrics`)).text();
@@ -166,9 +214,13 @@ describe('static credentials on every built-in route', () => {
   });
 
   it('logs one startup table of the routes without any secret', () => {
-    const table = gateway.logs().find((line) => line.event === 'gateway.routes') as { routes: Array<Record<string, unknown>> };
+    const table = gateway.logs().find((line) => line.event === 'gateway.routes') as {
+      routes: Array<Record<string, unknown>>;
+    };
     expect(table.routes).toHaveLength(6);
-    expect(table.routes.find((r) => r.route === 'openai')).toMatchObject({ auth: 'static (OPENAI_API_KEY)' });
+    expect(table.routes.find((r) => r.route === 'openai')).toMatchObject({
+      auth: 'static (OPENAI_API_KEY)',
+    });
   });
 });
 

@@ -1,5 +1,6 @@
+import { bearerOf } from '../fakes/fake-server.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearerOf, claudeBody, GEMINI_BODY, startGcpRig, type GcpRig } from './gcp-rig.ts';
+import { claudeBody, GEMINI_BODY, startGcpRig, type GcpRig } from './gcp-rig.ts';
 
 /** The BYOK base URL's path: clients send paths relative to it. */
 const BASE_PATH = '/v1/projects/octo-project/locations/global';

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { RecordedRequest } from '../fakes/fake-server.ts';
+import { bearerOf } from '../fakes/fake-server.ts';
 import { startGcpSts } from '../fakes/gcp-sts.ts';
 import type { GcpSts, GcpStsOptions } from '../fakes/gcp-sts.ts';
 import { startGithubOidcIssuer } from '../fakes/github-oidc-issuer.ts';
@@ -7,6 +7,7 @@ import type { GithubOidcIssuer, GithubOidcIssuerOptions } from '../fakes/github-
 import { startGoogleUpstream, VERTEX_ANTHROPIC_VERSION } from '../fakes/google.ts';
 import type { FakeUpstream } from '../fakes/sse.ts';
 import { metricSample } from '../harness/metrics.ts';
+import { responseRecorder, type ReadResponse } from '../harness/responses.ts';
 import { findLeaks } from '../harness/canary.ts';
 import { startGatewayProcess } from '../harness/gateway-process.ts';
 import type { GatewayProcess } from '../harness/gateway-process.ts';
@@ -35,18 +36,6 @@ export function claudeBody(stream: boolean): string {
     stream,
     messages: [{ role: 'user', content: 'hi' }],
   });
-}
-
-/** The bearer token of a recorded request, if any. */
-export function bearerOf(request: RecordedRequest): string | undefined {
-  return /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
-}
-
-/** A response read through the gateway; its body is kept for the canary scan. */
-export interface RigResponse {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly text: string;
 }
 
 /** One route of `/readyz`. */
@@ -98,7 +87,7 @@ export interface GcpRig {
     path: string,
     body: string,
     headers?: Record<string, string>,
-  ): Promise<RigResponse>;
+  ): Promise<ReadResponse>;
   /** GET `/readyz`: its status and the entry of `route`. */
   readiness(route: string): Promise<{ status: number; route: RigReadiness }>;
   /** GET `/health` on a route's listener: its status and parsed body. */
@@ -144,11 +133,7 @@ export async function startGcpRig(options: GcpRigOptions = {}): Promise<GcpRig> 
     if (!gateway) throw new Error('the gateway has not been started');
     return gateway;
   };
-  const read = async (response: Response): Promise<RigResponse> => {
-    const text = await response.text();
-    bodies.push(text);
-    return { status: response.status, headers: response.headers, text };
-  };
+  const read = responseRecorder(bodies);
   const events = (event: string, where: (line: LogLine) => boolean = () => true) =>
     started()
       .logs()

@@ -1,8 +1,8 @@
+import { bearerOf } from '../fakes/fake-server.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GcpSts } from '../fakes/gcp-sts.ts';
 import {
-  bearerOf,
   GEMINI_BODY,
   GEMINI_GENERATE_PATH,
   SERVICE_ACCOUNT,

@@ -1,7 +1,7 @@
+import { bearerOf } from '../fakes/fake-server.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findLeaks } from '../harness/canary.ts';
 import {
-  bearerOf,
   claudeBody,
   GEMINI_BODY,
   PROVIDER,
