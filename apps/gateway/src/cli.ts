@@ -30,7 +30,7 @@ async function run(argv: readonly string[], plugins: readonly ProviderPlugin[]):
   // Real environment variables win over the file's `engine.env` / `engine.auth`.
   const env: Environment = { ...file?.env, ...process.env };
   const config = loadConfig(env, plugins, file?.routes);
-  const gateway = await startGateway(config, env);
+  const gateway = await startGateway(config);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

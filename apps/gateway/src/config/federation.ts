@@ -4,12 +4,11 @@ import {
   type Environment,
   type ProviderPlugin,
 } from '@keyless/auth-core';
+import type { FederatedAuth } from './gateway-config.ts';
 
 /** The federated identity this process uses, and the routes it serves. */
 export interface Federation {
-  readonly type: string;
-  readonly plugin: ProviderPlugin;
-  readonly config: unknown;
+  readonly auth: FederatedAuth;
   /** Built-in route names that use the federated credential. */
   readonly routes: readonly string[];
 }
@@ -25,11 +24,14 @@ export function resolveFederation(
 ): Federation | undefined {
   const selected = selectFederation(env, plugins);
   if (!selected) return undefined;
-  parseGithubOidcConfig(env);
+  const oidc = parseGithubOidcConfig(env);
   const config = selected.plugin.parseConfig(env);
   const routes: string[] = [];
   if (env.COPILOT_PROVIDER_BASE_URL?.trim()) routes.push('copilot');
   const own = selected.plugin.route;
   if (!own.whenSet || env[own.whenSet]?.trim()) routes.push(own.name);
-  return { type: selected.type, plugin: selected.plugin, config, routes };
+  return {
+    auth: { kind: 'federated', type: selected.type, plugin: selected.plugin, config, oidc },
+    routes,
+  };
 }

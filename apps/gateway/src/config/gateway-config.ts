@@ -1,4 +1,4 @@
-import type { EgressProxy, ProviderPlugin } from '@keyless/auth-core';
+import type { EgressProxy, GithubOidcConfig, ProviderPlugin } from '@keyless/auth-core';
 import type { Flavor } from './flavors.ts';
 import type { Upstream } from './upstream.ts';
 
@@ -14,16 +14,19 @@ export interface StaticAuth {
   readonly value: string;
 }
 
+/** A credential a provider plugin obtains from the job's GitHub OIDC token. */
+export interface FederatedAuth {
+  readonly kind: 'federated';
+  /** e.g. `github-oidc`. */
+  readonly type: string;
+  readonly plugin: ProviderPlugin;
+  readonly config: unknown;
+  /** Where the GitHub OIDC tokens are minted. */
+  readonly oidc: GithubOidcConfig;
+}
+
 /** How a route authenticates upstream. */
-export type RouteAuth =
-  | StaticAuth
-  | {
-      readonly kind: 'federated';
-      /** e.g. `github-oidc`. */
-      readonly type: string;
-      readonly plugin: ProviderPlugin;
-      readonly config: unknown;
-    };
+export type RouteAuth = StaticAuth | FederatedAuth;
 
 export interface RouteConfig {
   readonly name: string;

@@ -102,15 +102,10 @@ function builtInRoutes(
     if (federation && federated) {
       if (key) {
         warnings.push(
-          `route ${route.name}: ${key.variable} is ignored; the ${federation.type} credential of provider ${federation.plugin.name} replaces it`,
+          `route ${route.name}: ${key.variable} is ignored; the ${federation.auth.type} credential of provider ${federation.auth.plugin.name} replaces it`,
         );
       }
-      auth = {
-        kind: 'federated',
-        type: federation.type,
-        plugin: federation.plugin,
-        config: federation.config,
-      };
+      auth = federation.auth;
     } else {
       auth = staticAuth(key!.variable, key!.value, flavor, key!.bearer);
     }

@@ -29,12 +29,12 @@ export function routesFromSpecs(
       const routeEnv = { ...env, ...spec.authEnv };
       const selected = selectFederation(routeEnv, plugins);
       if (!selected) throw new ConfigError(`${spec.label}: auth.type is required`);
-      parseGithubOidcConfig(routeEnv);
       auth = {
         kind: 'federated',
         type: selected.type,
         plugin: selected.plugin,
         config: selected.plugin.parseConfig(routeEnv),
+        oidc: parseGithubOidcConfig(routeEnv),
       };
     }
     return {

@@ -6,9 +6,7 @@ import {
   createEgressDispatcher,
   createLogger,
   egressProxySecrets,
-  parseGithubOidcConfig,
   staticCredential,
-  type Environment,
   type RouteCredential,
 } from '@keyless/auth-core';
 import type { FastifyInstance } from 'fastify';
@@ -34,10 +32,7 @@ export interface RunningGateway {
  * Starts every configured route listener and the management listener. Static
  * secrets and proxy passwords are registered for redaction before anything is logged.
  */
-export async function startGateway(
-  config: GatewayConfig,
-  env: Environment,
-): Promise<RunningGateway> {
+export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
   const redactor = new Redactor();
   for (const route of config.routes) {
     if (route.auth.kind === 'static') redactor.register(route.auth.key);
@@ -58,7 +53,7 @@ export async function startGateway(
   const credentialFor = (route: RouteConfig): RouteCredential => {
     if (route.auth.kind === 'static') return staticCredential(route.auth.header, route.auth.value);
     pool ??= new CredentialPool({
-      minter: new IdTokenMinter({ config: parseGithubOidcConfig(env), redactor, dispatcher }),
+      minter: new IdTokenMinter({ config: route.auth.oidc, redactor, dispatcher }),
       redactor,
       logger,
       metrics: credentialMetrics,

@@ -147,6 +147,7 @@ export async function createRouteServer(
   });
 
   const origin = route.upstream.origin;
+  const host = new URL(origin).host;
 
   /** Validates the target and the client key; runs after the body was bounded. */
   async function admitted(request: FastifyRequest, reply: FastifyReply) {
@@ -177,7 +178,7 @@ export async function createRouteServer(
       for (const [name, value] of Object.entries(flavor.defaultHeaders ?? {})) {
         outgoing.headers[name] ??= value;
       }
-      outgoing.headers.host = new URL(origin).host;
+      outgoing.headers.host = host;
       if (body) outgoing.headers['content-length'] = String(body.length);
 
       let attachment: Attachment;
