@@ -1,3 +1,2 @@
-export * from './fakes/index.ts';
 export * from './harness/gateway-process.ts';
 export * from './harness/canary.ts';

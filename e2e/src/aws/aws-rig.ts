@@ -1,12 +1,13 @@
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { startAwsSts } from '../fakes/aws-sts.ts';
-import type { AwsStsFake, StsRole } from '../fakes/aws-sts.ts';
-import { startBedrockRuntime } from '../fakes/bedrock.ts';
-import type { BedrockRuntimeFake } from '../fakes/bedrock.ts';
-import { startGithubOidcIssuer } from '../fakes/github-oidc-issuer.ts';
-import type { GithubOidcIssuer } from '../fakes/github-oidc-issuer.ts';
-import type { CredentialLookup } from '../fakes/sigv4-verifier.ts';
+import { startAwsSts, startBedrockRuntime, startGithubOidcIssuer } from '@keyless/fakes';
+import type {
+  AwsStsFake,
+  BedrockRuntimeFake,
+  CredentialLookup,
+  GithubOidcIssuer,
+  StsRole,
+} from '@keyless/fakes';
 import { metricSample } from '../harness/metrics.ts';
 import { responseRecorder, type ReadResponse } from '../harness/responses.ts';
 import { findLeaks } from '../harness/canary.ts';

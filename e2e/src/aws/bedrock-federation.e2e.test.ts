@@ -6,7 +6,7 @@ import {
   InvokeModelWithResponseStreamCommand,
 } from '@aws-sdk/client-bedrock-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_BEDROCK_REPLY } from '../fakes/bedrock.ts';
+import { DEFAULT_BEDROCK_REPLY } from '@keyless/fakes';
 import {
   CLAUDE_MODEL as MODEL,
   DUMMY_ACCESS_KEY_ID,

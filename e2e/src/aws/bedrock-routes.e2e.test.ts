@@ -1,7 +1,7 @@
 import { ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_BEDROCK_REPLY, startBedrockRuntime } from '../fakes/bedrock.ts';
-import type { BedrockRuntimeFake } from '../fakes/bedrock.ts';
+import { DEFAULT_BEDROCK_REPLY, startBedrockRuntime } from '@keyless/fakes';
+import type { BedrockRuntimeFake } from '@keyless/fakes';
 import { findLeaks } from '../harness/canary.ts';
 import { runGatewayToExit, startGatewayProcess } from '../harness/gateway-process.ts';
 import type { GatewayProcess } from '../harness/gateway-process.ts';

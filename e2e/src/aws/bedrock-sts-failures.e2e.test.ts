@@ -1,6 +1,6 @@
 import { ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_BEDROCK_REPLY } from '../fakes/bedrock.ts';
+import { DEFAULT_BEDROCK_REPLY } from '@keyless/fakes';
 import type { GatewayProcess } from '../harness/gateway-process.ts';
 import {
   CLAUDE_MODEL as MODEL,

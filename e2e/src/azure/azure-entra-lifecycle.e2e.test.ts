@@ -1,8 +1,7 @@
-import { bearerOf } from '../fakes/fake-server.ts';
+import { bearerOf, pathOf } from '@keyless/fakes';
 import { setTimeout as delay } from 'node:timers/promises';
 import { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pathOf } from '../fakes/fake-server.ts';
 import {
   ANSWER,
   CLIENT_ID,

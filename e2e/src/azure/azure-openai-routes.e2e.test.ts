@@ -1,11 +1,10 @@
-import { bearerOf } from '../fakes/fake-server.ts';
+import { DEFAULT_FEDERATED_AUDIENCE, bearerOf, pathOf } from '@keyless/fakes';
+import type { RecordedRequest } from '@keyless/fakes';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_FEDERATED_AUDIENCE } from '../fakes/entra.ts';
-import { pathOf, type RecordedRequest } from '../fakes/fake-server.ts';
 import { findLeaks } from '../harness/canary.ts';
 import {
   ANSWER,

@@ -1,13 +1,18 @@
 import { AzureOpenAI } from 'openai';
-import { startEntra } from '../fakes/entra.ts';
-import type { Entra, FederatedCredential } from '../fakes/entra.ts';
-import { bearerOf } from '../fakes/fake-server.ts';
-import { startGithubOidcIssuer } from '../fakes/github-oidc-issuer.ts';
-import type { GithubOidcIssuer } from '../fakes/github-oidc-issuer.ts';
-import { startOpenAiUpstream } from '../fakes/openai.ts';
-import type { FakeUpstream } from '../fakes/sse.ts';
-import { createTestCa } from '../fakes/tls.ts';
-import type { TestCa } from '../fakes/tls.ts';
+import {
+  bearerOf,
+  createTestCa,
+  startEntra,
+  startGithubOidcIssuer,
+  startOpenAiUpstream,
+} from '@keyless/fakes';
+import type {
+  Entra,
+  FakeUpstream,
+  FederatedCredential,
+  GithubOidcIssuer,
+  TestCa,
+} from '@keyless/fakes';
 import { metricSample } from '../harness/metrics.ts';
 import { responseRecorder, type ReadResponse } from '../harness/responses.ts';
 import { findLeaks } from '../harness/canary.ts';

@@ -1,7 +1,6 @@
 import { describePluginConformance } from '@keyless/auth-core/testing/conformance';
 import { awsPlugin } from '@keyless/providers-aws';
-import { startAwsSts } from '../fakes/aws-sts.ts';
-import { startGithubOidcIssuer } from '../fakes/github-oidc-issuer.ts';
+import { startAwsSts, startGithubOidcIssuer } from '@keyless/fakes';
 
 const ROLE = 'arn:aws:iam::123456789012:role/keyless';
 const ENV = { AWF_AUTH_AWS_ROLE_ARN: ROLE, AWF_AUTH_AWS_REGION: 'us-east-1' };

@@ -1,7 +1,6 @@
 import { describePluginConformance } from '@keyless/auth-core/testing/conformance';
 import { gcpPlugin } from '@keyless/providers-gcp';
-import { startGcpSts } from '../fakes/gcp-sts.ts';
-import { startGithubOidcIssuer } from '../fakes/github-oidc-issuer.ts';
+import { startGcpSts, startGithubOidcIssuer } from '@keyless/fakes';
 
 const PROVIDER = 'projects/123456/locations/global/workloadIdentityPools/github/providers/github';
 const SERVICE_ACCOUNT = 'keyless-agent@keyless-test.iam.gserviceaccount.com';

@@ -1,10 +1,6 @@
 import { finished } from 'node:stream/promises';
-import { startGithubOidcIssuer } from '../fakes/github-oidc-issuer.ts';
-import type { GithubOidcIssuer } from '../fakes/github-oidc-issuer.ts';
-import { startOpenAiUpstream } from '../fakes/openai.ts';
-import type { FakeUpstream } from '../fakes/sse.ts';
-import { startTestTokenService } from '../fakes/test-token-service.ts';
-import type { TestTokenService } from '../fakes/test-token-service.ts';
+import { startGithubOidcIssuer, startOpenAiUpstream, startTestTokenService } from '@keyless/fakes';
+import type { FakeUpstream, GithubOidcIssuer, TestTokenService } from '@keyless/fakes';
 import { metricSample } from '../harness/metrics.ts';
 import { responseRecorder, type ReadResponse } from '../harness/responses.ts';
 import { findLeaks } from '../harness/canary.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pathOf } from '../fakes/fake-server.ts';
+import { pathOf } from '@keyless/fakes';
 import { startEngineRig } from './engine-rig.ts';
 import type { ReadResponse } from '../harness/responses.ts';
 import type { EngineRig } from './engine-rig.ts';

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { startWebSocketUpstream, type WebSocketUpstream } from '../fakes/websocket-upstream.ts';
+import { startWebSocketUpstream } from '@keyless/fakes';
+import type { WebSocketUpstream } from '@keyless/fakes';
 import { startEngineRig, type EngineRig } from './engine-rig.ts';
 
 const bearerOf = (authorization: string | undefined) => authorization?.replace(/^Bearer /, '');

@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startForwardProxy, type ForwardProxy } from '../fakes/forward-proxy.ts';
-import { startOpenAiUpstream } from '../fakes/openai.ts';
-import type { FakeUpstream } from '../fakes/sse.ts';
-import { createTestCa, type TestCa } from '../fakes/tls.ts';
+import { createTestCa, startForwardProxy, startOpenAiUpstream } from '@keyless/fakes';
+import type { FakeUpstream, ForwardProxy, TestCa } from '@keyless/fakes';
 import { startGatewayProcess } from '../harness/gateway-process.ts';
 
 const KEY = 'sk-egress-openai-0123456789';

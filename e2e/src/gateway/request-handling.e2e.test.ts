@@ -1,9 +1,8 @@
 import http from 'node:http';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOpenAiUpstream } from '../fakes/openai.ts';
-import { startAnthropicUpstream } from '../fakes/anthropic.ts';
-import type { FakeUpstream } from '../fakes/sse.ts';
+import { startAnthropicUpstream, startOpenAiUpstream } from '@keyless/fakes';
+import type { FakeUpstream } from '@keyless/fakes';
 import { startGatewayProcess, type GatewayProcess } from '../harness/gateway-process.ts';
 import { rawRequest } from './raw-http.ts';
 

@@ -1,9 +1,8 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAnthropicUpstream } from '../fakes/anthropic.ts';
-import { startOpenAiUpstream } from '../fakes/openai.ts';
-import type { FakeUpstream } from '../fakes/sse.ts';
+import { startAnthropicUpstream, startOpenAiUpstream } from '@keyless/fakes';
+import type { FakeUpstream } from '@keyless/fakes';
 import { findLeaks } from '../harness/canary.ts';
 import { startGatewayProcess, type GatewayProcess } from '../harness/gateway-process.ts';
 

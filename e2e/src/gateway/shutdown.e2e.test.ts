@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOpenAiUpstream } from '../fakes/openai.ts';
-import type { FakeUpstream } from '../fakes/sse.ts';
+import { startOpenAiUpstream } from '@keyless/fakes';
+import type { FakeUpstream } from '@keyless/fakes';
 import { startGatewayProcess } from '../harness/gateway-process.ts';
 
 describe('graceful shutdown', () => {

@@ -1,9 +1,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAnthropicUpstream } from '../fakes/anthropic.ts';
-import { startGoogleUpstream } from '../fakes/google.ts';
-import { startOpenAiUpstream } from '../fakes/openai.ts';
-import type { FakeUpstream } from '../fakes/sse.ts';
+import { startAnthropicUpstream, startGoogleUpstream, startOpenAiUpstream } from '@keyless/fakes';
+import type { FakeUpstream } from '@keyless/fakes';
 import { startGatewayProcess, type GatewayProcess } from '../harness/gateway-process.ts';
 
 const KEYS = {

@@ -1,7 +1,8 @@
 import type http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { startWebSocketUpstream, type WebSocketUpstream } from '../fakes/websocket-upstream.ts';
+import { startWebSocketUpstream } from '@keyless/fakes';
+import type { WebSocketUpstream } from '@keyless/fakes';
 import { startGatewayProcess, type GatewayProcess } from '../harness/gateway-process.ts';
 
 const KEY = 'sk-websocket-openai-0123456789';

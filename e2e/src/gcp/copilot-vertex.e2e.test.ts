@@ -1,4 +1,4 @@
-import { bearerOf } from '../fakes/fake-server.ts';
+import { bearerOf } from '@keyless/fakes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claudeBody, GEMINI_BODY, startGcpRig, type GcpRig } from './gcp-rig.ts';
 

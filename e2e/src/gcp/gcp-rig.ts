@@ -1,11 +1,18 @@
 import { expect } from 'vitest';
-import { bearerOf } from '../fakes/fake-server.ts';
-import { startGcpSts } from '../fakes/gcp-sts.ts';
-import type { GcpSts, GcpStsOptions } from '../fakes/gcp-sts.ts';
-import { startGithubOidcIssuer } from '../fakes/github-oidc-issuer.ts';
-import type { GithubOidcIssuer, GithubOidcIssuerOptions } from '../fakes/github-oidc-issuer.ts';
-import { startGoogleUpstream, VERTEX_ANTHROPIC_VERSION } from '../fakes/google.ts';
-import type { FakeUpstream } from '../fakes/sse.ts';
+import {
+  VERTEX_ANTHROPIC_VERSION,
+  bearerOf,
+  startGcpSts,
+  startGithubOidcIssuer,
+  startGoogleUpstream,
+} from '@keyless/fakes';
+import type {
+  FakeUpstream,
+  GcpSts,
+  GcpStsOptions,
+  GithubOidcIssuer,
+  GithubOidcIssuerOptions,
+} from '@keyless/fakes';
 import { metricSample } from '../harness/metrics.ts';
 import { responseRecorder, type ReadResponse } from '../harness/responses.ts';
 import { findLeaks } from '../harness/canary.ts';

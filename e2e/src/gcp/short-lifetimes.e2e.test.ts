@@ -1,7 +1,7 @@
-import { bearerOf } from '../fakes/fake-server.ts';
+import { bearerOf } from '@keyless/fakes';
+import type { GcpSts } from '@keyless/fakes';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GcpSts } from '../fakes/gcp-sts.ts';
 import {
   GEMINI_BODY,
   GEMINI_GENERATE_PATH,

@@ -1,4 +1,4 @@
-import { bearerOf } from '../fakes/fake-server.ts';
+import { bearerOf } from '@keyless/fakes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findLeaks } from '../harness/canary.ts';
 import {
