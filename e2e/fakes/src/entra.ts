@@ -349,13 +349,22 @@ function entraError(
   code: number,
   message: string,
 ): void {
+  sendJson(res, status, entraErrorBody(error, code, message));
+}
+
+/** Entra's error answer for `AADSTS{code}` (with trace and correlation ids), as JSON. */
+export function entraErrorBody(
+  error: string,
+  code: number,
+  message: string,
+): Record<string, unknown> {
   const timestamp = new Date()
     .toISOString()
     .replace('T', ' ')
     .replace(/\.\d+Z$/, 'Z');
   const traceId = randomUUID();
   const correlationId = randomUUID();
-  sendJson(res, status, {
+  return {
     error,
     error_description: `AADSTS${code}: ${message} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,
     error_codes: [code],
@@ -363,7 +372,7 @@ function entraError(
     trace_id: traceId,
     correlation_id: correlationId,
     error_uri: `https://login.microsoftonline.com/error?code=${code}`,
-  });
+  };
 }
 
 function tenantNotFound(tenant: string): string {

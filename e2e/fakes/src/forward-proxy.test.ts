@@ -122,3 +122,20 @@ describe('startForwardProxy', () => {
     expect(proxy.connects.at(-1)).toBe(authority);
   });
 });
+
+describe('startForwardProxy({refuse: true})', () => {
+  it('answers every tunnel and request with 403 and records them', async () => {
+    const proxy = await startForwardProxy({ refuse: true });
+    try {
+      const tunnel = await connect(proxy, '127.0.0.1:443');
+      tunnel.socket.destroy();
+      expect(tunnel.status).toBe(403);
+      const plain = await viaProxy(proxy, 'http://127.0.0.1:9/x', '127.0.0.1:9');
+      expect(plain.status).toBe(403);
+      expect(proxy.connects).toEqual(['127.0.0.1:443']);
+      expect(proxy.requests).toEqual(['http://127.0.0.1:9/x']);
+    } finally {
+      await proxy.close();
+    }
+  });
+});

@@ -28,12 +28,22 @@ const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
+/** Options of `startForwardProxy`. */
+export interface ForwardProxyOptions {
+  /** Answer every tunnel and request with 403 (a corporate proxy that denies the destination). */
+  readonly refuse?: boolean;
+}
+
+/** What a refusing proxy answers. */
+const REFUSED =
+  'HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: 28\r\n\r\nforward proxy: access denied';
+
 /**
  * Starts a forward proxy that tunnels CONNECT (HTTPS egress) and forwards absolute-form
  * plain-HTTP requests, recording each target. Origin-form requests get 400; an unreachable
- * target gets 502.
+ * target gets 502; with `refuse`, everything gets 403 (still recorded).
  */
-export async function startForwardProxy(): Promise<ForwardProxy> {
+export async function startForwardProxy(options: ForwardProxyOptions = {}): Promise<ForwardProxy> {
   const connects: string[] = [];
   const requests: string[] = [];
   const sockets = new Set<net.Socket>();
@@ -51,6 +61,10 @@ export async function startForwardProxy(): Promise<ForwardProxy> {
       return;
     }
     requests.push(target);
+    if (options.refuse) {
+      res.writeHead(403, { 'content-type': 'text/plain' }).end('forward proxy: access denied');
+      return;
+    }
     const headers = Object.fromEntries(
       Object.entries(req.headers).filter(([name]) => !HOP_BY_HOP.has(name)),
     );
@@ -78,6 +92,11 @@ export async function startForwardProxy(): Promise<ForwardProxy> {
   server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
     const authority = req.url ?? '';
     connects.push(authority);
+    if (options.refuse) {
+      client.on('error', () => client.destroy());
+      client.end(REFUSED);
+      return;
+    }
     const target = parseAuthority(authority);
     if (!target) {
       client.end('HTTP/1.1 400 Bad Request\r\n\r\n');

@@ -104,7 +104,7 @@ export async function startGithubOidcIssuer(
     const merged = { ...claims, ...extra };
     const payload: Record<string, unknown> = {
       jti: randomUUID(),
-      sub: subjectOf(merged),
+      sub: githubSubject(merged),
       aud: audience,
       iss: issuer,
       // GitHub back-dates nbf a little before iat.
@@ -221,8 +221,8 @@ export function idTokenVerifier(ref: IdTokenIssuerRef): (token: string) => Promi
   };
 }
 
-/** GitHub's `sub` shape: environment jobs use the environment, others the ref. */
-function subjectOf(claims: Record<string, unknown>): string {
+/** GitHub's `sub` for these claims: environment jobs use the environment, pull requests say so, others the ref. */
+export function githubSubject(claims: Record<string, unknown>): string {
   const repository = String(claims.repository);
   if (typeof claims.environment === 'string')
     return `repo:${repository}:environment:${claims.environment}`;

@@ -14,3 +14,6 @@ export * from './eventstream.ts';
 export * from './bedrock.ts';
 export * from './test-token-service.ts';
 export * from './websocket-upstream.ts';
+export * from './fake-faults.ts';
+export * from './fake-stack.ts';
+export * from './fakes-cli.ts';
