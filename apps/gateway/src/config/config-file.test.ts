@@ -177,3 +177,82 @@ describe('parseConfigFile: a routes list', () => {
     expect(() => parse(lines)).toThrow(message);
   });
 });
+
+describe('parseConfigFile: a gh-aw workflow file as is', () => {
+  const workflow = [
+    '---',
+    'on:',
+    '  issues:',
+    '    types: [opened]',
+    'permissions:',
+    '  id-token: write',
+    'engine:',
+    '  id: copilot',
+    '  env:',
+    '    COPILOT_PROVIDER_BASE_URL: https://r.openai.azure.com/openai',
+    '    COPILOT_PROVIDER_API_KEY: ${{ secrets.AZURE_KEY }}',
+    '  auth:',
+    '    type: github-oidc',
+    '    provider: gcp',
+    '    workload-identity-provider: projects/1/locations/global/workloadIdentityPools/p/providers/g',
+    '    project: my-project',
+    '    location: us-east5',
+    'tools:',
+    '  github:',
+    '---',
+    '',
+    '# Triage',
+    '',
+    'engine: this markdown is not YAML --- and is ignored',
+  ];
+
+  it('reads the frontmatter, ignores the markdown and the other frontmatter keys', () => {
+    const file = parseConfigFile(workflow.join('\n'), 'triage.md', PROVIDER_PLUGINS);
+    expect(file.env).toEqual({
+      COPILOT_PROVIDER_BASE_URL: 'https://r.openai.azure.com/openai',
+      AWF_AUTH_TYPE: 'github-oidc',
+      AWF_AUTH_PROVIDER: 'gcp',
+      AWF_AUTH_GCP_WORKLOAD_IDENTITY_PROVIDER:
+        'projects/1/locations/global/workloadIdentityPools/p/providers/g',
+      GOOGLE_CLOUD_PROJECT: 'my-project',
+      GOOGLE_CLOUD_LOCATION: 'us-east5',
+    });
+  });
+
+  it('skips a GitHub Actions expression with a note naming the variable and line', () => {
+    const file = parseConfigFile(workflow.join('\n'), 'triage.md', PROVIDER_PLUGINS);
+    expect(file.notes).toEqual([
+      'triage.md:11: engine.env.COPILOT_PROVIDER_API_KEY is a GitHub Actions expression; set COPILOT_PROVIDER_API_KEY in the environment instead',
+    ]);
+  });
+
+  it('accepts `engine: copilot` and keeps file line numbers in errors', () => {
+    expect(parseConfigFile('---\non: push\nengine: copilot\n---\n', 'w.md', []).env).toEqual({});
+    expect(() =>
+      parseConfigFile('---\non: push\nengine:\n  auth:\n    nope: 1\n---\n', 'w.md', []),
+    ).toThrow(/w\.md:5: unknown key engine\.auth\.nope/);
+  });
+
+  it('recognises the Anthropic keys (refused later with the reason, not as unknown keys)', () => {
+    const file = parse([
+      'engine:',
+      '  auth:',
+      '    type: github-oidc',
+      '    provider: anthropic',
+      '    federation-rule-id: fdrl_1',
+      '    organization-id: org-1',
+      '    service-account-id: svac_1',
+      '    workspace-id: wrkspc_1',
+    ]);
+    expect(file.env).toMatchObject({
+      AWF_AUTH_ANTHROPIC_FEDERATION_RULE_ID: 'fdrl_1',
+      AWF_AUTH_ANTHROPIC_ORGANIZATION_ID: 'org-1',
+      AWF_AUTH_ANTHROPIC_SERVICE_ACCOUNT_ID: 'svac_1',
+      AWF_AUTH_ANTHROPIC_WORKSPACE_ID: 'wrkspc_1',
+    });
+  });
+
+  it('still refuses unknown top-level keys in a plain YAML file', () => {
+    expect(() => parse(['on: push', 'engine: {id: copilot}'])).toThrow(ConfigError);
+  });
+});

@@ -12,6 +12,7 @@ import {
 } from 'yaml';
 import { authKeyMap } from './auth-keys.ts';
 import { FLAVOR_NAMES, type FlavorName } from './flavors.ts';
+import { workflowFrontmatter } from './workflow-frontmatter.ts';
 
 /** One entry of a `routes:` list. */
 export interface RouteSpec {
@@ -30,15 +31,21 @@ export interface RouteSpec {
 export interface ConfigFile {
   readonly env: Readonly<Record<string, string>>;
   readonly routes?: readonly RouteSpec[];
+  /** Warnings for the startup log (e.g. values that are GitHub Actions expressions). */
+  readonly notes: readonly string[];
 }
+
+/** A GitHub Actions expression (`${{ secrets.KEY }}`): only the runner can evaluate it. */
+const EXPRESSION = /\$\{\{/;
 
 const ROUTE_KEYS = new Set(['name', 'port', 'upstream', 'flavor', 'auth']);
 
 /**
- * Reads a YAML config file: either the workflow frontmatter's `engine:` block
- * (its `env` entries and `auth` keys become environment variables) or a
- * `routes:` list. Unknown keys under `engine.auth` and in `routes:` are errors
- * naming the key and its line.
+ * Reads a config file: a gh-aw workflow file as is (frontmatter between `---`
+ * lines; the markdown and every other frontmatter key are ignored), a YAML
+ * file with the frontmatter's `engine:` block (its `env` entries and `auth`
+ * keys become environment variables), or a `routes:` list. Unknown keys under
+ * `engine.auth` and in `routes:` are errors naming the key and its line.
  */
 export async function readConfigFile(
   path: string,
@@ -59,8 +66,10 @@ export function parseConfigFile(
   path: string,
   plugins: readonly ProviderPlugin[],
 ): ConfigFile {
+  const frontmatter = workflowFrontmatter(text);
+  const isWorkflow = frontmatter !== undefined;
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines });
+  const doc = parseDocument(frontmatter ?? text, { lineCounter: lines });
   if (doc.errors.length > 0)
     throw new ConfigError(`${path}: invalid YAML: ${doc.errors[0]!.message}`);
   const at = (node: Node | Pair | null | undefined) => {
@@ -74,6 +83,16 @@ export function parseConfigFile(
     throw new ConfigError(`${at(node)}: ${message}`);
   };
   const authKeys = authKeyMap(plugins);
+  const notes: string[] = [];
+  /** A scalar value, or undefined (with a note) for an expression only the runner can evaluate. */
+  const value = (node: unknown, where: string, variable: string): string | undefined => {
+    const text = scalarText(node, () => fail(node as Node, `${where} must be a scalar`));
+    if (!EXPRESSION.test(text)) return text;
+    notes.push(
+      `${at(node as Node)}: ${where} is a GitHub Actions expression; set ${variable} in the environment instead`,
+    );
+    return undefined;
+  };
 
   const mapAuth = (auth: unknown, where: string): Record<string, string> => {
     if (!isMap(auth)) return fail(auth as Node, `${where} must be a mapping`);
@@ -87,16 +106,16 @@ export function parseConfigFile(
           `unknown key ${where}.${key} (known: ${[...authKeys.keys()].join(', ')})`,
         );
       }
-      env[setting.env] = scalarText(pair.value, () =>
-        fail(pair.value as Node, `${where}.${key} must be a scalar`),
-      );
+      const text = value(pair.value, `${where}.${key}`, setting.env);
+      if (text !== undefined) env[setting.env] = text;
     }
     return env;
   };
 
   const root = doc.contents;
   if (!isMap(root)) return fail(root, 'expected a mapping with `engine:` or `routes:`');
-  for (const pair of root.items) {
+  // A workflow's frontmatter has many keys (on, permissions, tools, ...): only engine matters here.
+  for (const pair of isWorkflow ? [] : root.items) {
     const key = scalarText(pair.key);
     if (key !== 'engine' && key !== 'routes')
       fail(pair.key as Node, `unknown top-level key ${key}; expected engine or routes`);
@@ -104,16 +123,16 @@ export function parseConfigFile(
 
   const engine = root.get('engine', true);
   const env: Record<string, string> = {};
-  if (engine !== undefined) {
+  // `engine: copilot` (an engine id alone) configures nothing here.
+  if (engine !== undefined && !(isWorkflow && isScalar(engine))) {
     if (!isMap(engine)) return fail(engine as Node, 'engine must be a mapping');
     const engineEnv = (engine as YAMLMap).get('env', true);
     if (engineEnv !== undefined) {
       if (!isMap(engineEnv)) return fail(engineEnv as Node, 'engine.env must be a mapping');
       for (const pair of engineEnv.items) {
         const key = scalarText(pair.key);
-        env[key] = scalarText(pair.value, () =>
-          fail(pair.value as Node, `engine.env.${key} must be a scalar`),
-        );
+        const text = value(pair.value, `engine.env.${key}`, key);
+        if (text !== undefined) env[key] = text;
       }
     }
     const auth = (engine as YAMLMap).get('auth', true);
@@ -122,7 +141,7 @@ export function parseConfigFile(
   }
 
   const routesNode = root.get('routes', true);
-  if (routesNode === undefined) return { env };
+  if (routesNode === undefined) return { env, notes };
   if (!isSeq(routesNode)) return fail(routesNode as Node, 'routes must be a list');
   const routes = routesNode.items.map((item, index): RouteSpec => {
     const where = `routes[${index}]`;
@@ -176,7 +195,7 @@ export function parseConfigFile(
       label: `${at(item)} (${where})`,
     };
   });
-  return { env, routes };
+  return { env, routes, notes };
 }
 
 function scalarText(node: unknown, onError?: () => never): string {

@@ -28,6 +28,9 @@ describe('loadConfig: the federated identity', () => {
       ['openai', 'federated'],
       ['anthropic', 'static'],
       ['copilot', 'federated'],
+      ['gemini', 'unconfigured'],
+      ['vertex', 'unconfigured'],
+      ['bedrock', 'unconfigured'],
     ]);
     expect(config.warnings).toEqual([
       expect.stringMatching(/route copilot: COPILOT_PROVIDER_API_KEY is ignored/),
@@ -44,7 +47,16 @@ describe('loadConfig: the federated identity', () => {
       },
       [plugin],
     );
-    expect(config.routes.map((r) => r.name)).toEqual(['copilot']);
+    expect(config.routes.filter((r) => r.auth.kind === 'federated').map((r) => r.name)).toEqual([
+      'copilot',
+    ]);
+    // The unconfigured plugin route names the plugin and the variable that would enable it.
+    expect(config.routes.find((r) => r.name === plugin.route.name)!.auth).toMatchObject({
+      kind: 'unconfigured',
+      configuredBy: expect.stringContaining(
+        `AWF_AUTH_TYPE=github-oidc with AWF_AUTH_PROVIDER=test and ${plugin.route.whenSet}`,
+      ),
+    });
   });
 
   it('says to add id-token: write when the Actions OIDC variables are missing', () => {

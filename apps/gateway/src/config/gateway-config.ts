@@ -25,15 +25,33 @@ export interface FederatedAuth {
   readonly oidc: GithubOidcConfig;
 }
 
+/**
+ * A built-in route nothing configures: it still listens (the sidecar's health
+ * check probes port 10000 whatever is configured) and answers
+ * `route_not_configured`.
+ */
+export interface UnconfiguredAuth {
+  readonly kind: 'unconfigured';
+  /** Human phrase naming the variables that would configure the route, e.g. `OPENAI_API_KEY`. */
+  readonly configuredBy: string;
+}
+
 /** How a route authenticates upstream. */
-export type RouteAuth = StaticAuth | FederatedAuth;
+export type RouteAuth = StaticAuth | FederatedAuth | UnconfiguredAuth;
 
 export interface RouteConfig {
   readonly name: string;
   readonly port: number;
+  /** Where the port was set (a variable or a config file key), for listen errors. */
+  readonly portSetting: string;
   readonly upstream: Upstream;
   readonly flavor: Flavor;
   readonly auth: RouteAuth;
+  /**
+   * Headers set on every upstream request of the route, replacing a client
+   * value (the Copilot integration id, `AWF_BYOK_EXTRA_HEADERS`). Never a credential.
+   */
+  readonly extraHeaders: Readonly<Record<string, string>>;
 }
 
 /** The validated, frozen configuration of one gateway process. */
@@ -42,6 +60,10 @@ export interface GatewayConfig {
   readonly managementPort: number;
   /** Bytes. */
   readonly bodyLimit: number;
+  /** Request body bytes held in memory at once across all requests. */
+  readonly bufferLimit: number;
+  /** Time to receive a whole request, ms. */
+  readonly requestTimeoutMs: number;
   readonly upstreamTimeoutMs: number;
   readonly credentialWaitMs: number;
   readonly shutdownGraceMs: number;

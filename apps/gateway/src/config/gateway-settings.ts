@@ -13,6 +13,10 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_MANAGEMENT_PORT = 10009;
 /** Bytes. */
 export const DEFAULT_BODY_LIMIT = 10_485_760;
+/** Time to receive a whole request (headers and body); never limits the response. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+/** Request body bytes held in memory at once across all requests (the sidecar has 512 MiB). */
+export const DEFAULT_BUFFER_LIMIT = 64 * 1024 * 1024;
 /** How long in-flight requests may run after SIGTERM/SIGINT. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 export const DEFAULT_LOG_LEVEL = 'info';
@@ -36,6 +40,16 @@ export const GATEWAY_SETTINGS = {
     'Largest request body in bytes (413 beyond)',
     DEFAULT_BODY_LIMIT,
   ),
+  requestTimeoutMs: setting(
+    'KEYLESS_REQUEST_TIMEOUT_MS',
+    'Time to receive a whole request (headers and body), ms; never limits the response (408 beyond)',
+    DEFAULT_REQUEST_TIMEOUT_MS,
+  ),
+  bufferLimit: setting(
+    'KEYLESS_BUFFER_LIMIT',
+    'Request body bytes held in memory at once across all requests (503 overloaded beyond)',
+    DEFAULT_BUFFER_LIMIT,
+  ),
   upstreamTimeoutMs: setting(
     'KEYLESS_UPSTREAM_TIMEOUT_MS',
     'Upstream headers and body timeout, ms',
@@ -50,6 +64,10 @@ export const GATEWAY_SETTINGS = {
     'KEYLESS_SHUTDOWN_GRACE_MS',
     'How long in-flight requests may finish after SIGTERM, ms',
     DEFAULT_SHUTDOWN_GRACE_MS,
+  ),
+  shutdownGraceAlias: setting(
+    'AWF_API_PROXY_SHUTDOWN_TIMEOUT_MS',
+    "The api-proxy's name for KEYLESS_SHUTDOWN_GRACE_MS, used when that is unset",
   ),
   clientKey: setting(
     'KEYLESS_CLIENT_KEY',

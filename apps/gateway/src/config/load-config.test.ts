@@ -5,14 +5,27 @@ import { loadConfig } from './load-config.ts';
 const load = (env: Record<string, string>) => loadConfig(env, []);
 const route = (env: Record<string, string>, name: string) =>
   load(env).routes.find((r) => r.name === name);
+const configured = (env: Record<string, string>) =>
+  load(env)
+    .routes.filter((r) => r.auth.kind !== 'unconfigured')
+    .map((r) => r.name);
 
 describe('loadConfig: static routes', () => {
-  it('configures only routes that have a key, on the api-proxy ports', () => {
+  it('has every built-in route on the api-proxy ports, configured or not', () => {
     const config = load({ OPENAI_API_KEY: 'sk-openai-1', ANTHROPIC_API_KEY: 'sk-ant-1' });
-    expect(config.routes.map((r) => [r.name, r.port])).toEqual([
-      ['openai', 10000],
-      ['anthropic', 10001],
+    expect(config.routes.map((r) => [r.name, r.port, r.auth.kind])).toEqual([
+      ['openai', 10000, 'static'],
+      ['anthropic', 10001, 'static'],
+      ['copilot', 10002, 'unconfigured'],
+      ['gemini', 10003, 'unconfigured'],
+      ['vertex', 10004, 'unconfigured'],
+      ['bedrock', 10005, 'unconfigured'],
     ]);
+    expect(config.routes[2]!.auth).toEqual({
+      kind: 'unconfigured',
+      configuredBy:
+        'COPILOT_GITHUB_TOKEN, or COPILOT_PROVIDER_BASE_URL with COPILOT_PROVIDER_API_KEY or COPILOT_PROVIDER_BEARER_TOKEN',
+    });
     expect(config.host).toBe('127.0.0.1');
     expect(config.managementPort).toBe(10009);
     expect(config.bodyLimit).toBe(10_485_760);
@@ -130,22 +143,22 @@ describe('loadConfig: static routes', () => {
   });
 
   it('never sends the GitHub token to a BYOK provider', () => {
-    expect(() =>
-      load({
-        COPILOT_PROVIDER_BASE_URL: 'https://byok.example',
-        COPILOT_GITHUB_TOKEN: 'ghu_real1',
-      }),
-    ).toThrow(/no route is configured/);
+    const config = load({
+      COPILOT_PROVIDER_BASE_URL: 'https://byok.example',
+      COPILOT_GITHUB_TOKEN: 'ghu_real1',
+    });
+    expect(config.routes.find((r) => r.name === 'copilot')!.auth.kind).toBe('unconfigured');
+    expect(config.warnings).toEqual([expect.stringMatching(/^no route is configured/)]);
   });
 
   it('treats placeholders as absent and strips Bearer prefixes', () => {
-    const config = load({
+    const env = {
       OPENAI_API_KEY: 'Bearer sk-9',
       COPILOT_PROVIDER_API_KEY: 'dummy-byok-key-for-offline-mode',
       COPILOT_PROVIDER_BASE_URL: 'https://b.example',
-    });
-    expect(config.routes.map((r) => r.name)).toEqual(['openai']);
-    expect(config.routes[0]!.auth).toMatchObject({ value: 'Bearer sk-9' });
+    };
+    expect(configured(env)).toEqual(['openai']);
+    expect(route(env, 'openai')!.auth).toMatchObject({ value: 'Bearer sk-9' });
   });
 });
 
@@ -203,7 +216,13 @@ describe('loadConfig: errors name the variable', () => {
       { OPENAI_API_KEY: 'k-1', ANTHROPIC_API_KEY: 'k-2', KEYLESS_ANTHROPIC_PORT: '10000' },
       /port 10000/,
     ],
-    [{}, /no route is configured/],
+    [{ AWF_RATE_LIMIT_RPM: '1' }, /AWF_RATE_LIMIT_RPM: Keyless does not enforce it yet/],
+    [{ OPENAI_API_KEY: 'k-1', AWF_OPENAI_AUTH_HEADER: 'x y' }, /AWF_OPENAI_AUTH_HEADER/],
+    [{ GOOGLE_API_KEY: 'g-1', GOOGLE_CLOUD_LOCATION: 'x.evil.com/' }, /GOOGLE_CLOUD_LOCATION/],
+    [
+      { OPENAI_API_KEY: 'k-1', AWF_API_PROXY_SHUTDOWN_TIMEOUT_MS: 'soon' },
+      /AWF_API_PROXY_SHUTDOWN_TIMEOUT_MS/,
+    ],
   ])('%o', (env, message) => {
     expect(() => load(env)).toThrow(ConfigError);
     expect(() => load(env)).toThrow(message);

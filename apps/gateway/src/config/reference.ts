@@ -6,7 +6,9 @@ import {
   type ProviderPlugin,
   type Setting,
 } from '@keyless/auth-core';
+import { AWF_VARIABLES, type AwfTreatment } from './awf-variables.ts';
 import { GATEWAY_SETTINGS } from './gateway-settings.ts';
+import { ROUTE_SETTINGS } from './route-settings.ts';
 import { BUILT_IN_ROUTES } from './route-table.ts';
 
 /** Markers around the generated reference in README.md. */
@@ -26,6 +28,10 @@ export function renderConfigReference(plugins: readonly ProviderPlugin[]): strin
         `| ${r.name} | \`${r.portVariable}\` (${r.defaultPort}) | ${r.upstreamDoc} | ${r.keyDoc} |`,
     ),
     '',
+    'Every route listens, configured or not; an unconfigured route answers `GET /health` and `route_not_configured` (503) naming what would configure it.',
+    '',
+    settingsTable(ROUTE_SETTINGS),
+    '',
     '#### Gateway',
     '',
     settingsTable([...Object.values(GATEWAY_SETTINGS), ...EGRESS_PROXY_SETTINGS]),
@@ -43,6 +49,12 @@ export function renderConfigReference(plugins: readonly ProviderPlugin[]): strin
       '',
       settingsTable(plugin.settings),
     ]),
+    '',
+    "#### The api-proxy's `AWF_*` variables",
+    '',
+    'Every `AWF_*` variable the api-proxy sidecar reads: supported, ignored because dropping it is harmless, or refused (the start stops and names it, so that a guard or budget is never silently dropped).',
+    '',
+    awfTable(),
   ];
   return `${REFERENCE_START}\n${sections.join('\n')}\n${REFERENCE_END}`;
 }
@@ -57,4 +69,18 @@ function settingsTable(settings: readonly Setting[]): string {
     '|---|---|---|---|',
     ...rows,
   ].join('\n');
+}
+
+const TREATMENT_ORDER: readonly AwfTreatment[] = ['supported', 'ignored', 'refused'];
+
+function awfTable(): string {
+  const rows = TREATMENT_ORDER.flatMap((treatment) =>
+    AWF_VARIABLES.filter((variable) => variable.treatment === treatment).map(
+      (variable) =>
+        `| \`${variable.env}\` | ${variable.authKey ? `\`${variable.authKey}\`` : ''} | ${treatment} | ${variable.note.replace(/\|/g, '\\|')} |`,
+    ),
+  );
+  return ['| variable | `engine.auth` key | Keyless | note |', '|---|---|---|---|', ...rows].join(
+    '\n',
+  );
 }

@@ -6,7 +6,8 @@ import {
   type ProviderPlugin,
 } from '@keyless/auth-core';
 import type { RouteSpec } from './config-file.ts';
-import { FLAVORS, staticAuth } from './flavors.ts';
+import { FLAVORS } from './flavors.ts';
+import { staticAuth } from './static-auth.ts';
 import type { RouteAuth, RouteConfig } from './gateway-config.ts';
 import { staticKey } from './static-key.ts';
 import { parseUpstream } from './upstream.ts';
@@ -40,9 +41,11 @@ export function routesFromSpecs(
     return {
       name: spec.name,
       port: spec.port,
+      portSetting: `${spec.label}.port`,
       upstream: parseUpstream(`${spec.label}.upstream`, spec.upstream),
       flavor,
       auth,
+      extraHeaders: {},
     };
   });
 }

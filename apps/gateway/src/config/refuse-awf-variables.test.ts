@@ -1,0 +1,51 @@
+import { ConfigError } from '@keyless/auth-core';
+import { describe, expect, it } from 'vitest';
+import { AWF_VARIABLES } from './awf-variables.ts';
+import { refuseAwfVariables } from './refuse-awf-variables.ts';
+
+function refusal(env: Record<string, string>): string | undefined {
+  try {
+    refuseAwfVariables(env);
+    return undefined;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+}
+
+describe('refuseAwfVariables', () => {
+  it('lets supported and harmless variables through', () => {
+    expect(
+      refusal({
+        AWF_TOKEN_LOG_DIR: '/var/log/api-proxy',
+        AWF_API_PROXY_SHUTDOWN_TIMEOUT_MS: '8000',
+        AWF_ANTHROPIC_AUTO_CACHE: '1',
+        AWF_RATE_LIMIT_ENABLED: 'false',
+        AWF_RATE_LIMIT_RPM: '60',
+      }),
+    ).toBeUndefined();
+  });
+
+  it('names every refused variable at once, with what to do', () => {
+    const message = refusal({ AWF_RATE_LIMIT_RPM: '1', AWF_MAX_EFFECTIVE_TOKENS: '500000' });
+    expect(message).toMatch(/AWF_RATE_LIMIT_RPM: Keyless does not enforce it yet/);
+    expect(message).toMatch(/AWF_MAX_EFFECTIVE_TOKENS: .*unset it/);
+  });
+
+  it('refuses an enabled rate limiter and empty values count as unset', () => {
+    expect(refusal({ AWF_RATE_LIMIT_ENABLED: 'true' })).toMatch(/AWF_RATE_LIMIT_ENABLED/);
+    expect(refusal({ AWF_ALLOWED_MODELS: '  ' })).toBeUndefined();
+  });
+
+  it('says the anthropic provider is not installed, with the frontmatter key', () => {
+    expect(refusal({ AWF_AUTH_ANTHROPIC_FEDERATION_RULE_ID: 'fdrl_1' })).toMatch(
+      /AWF_AUTH_ANTHROPIC_FEDERATION_RULE_ID \(engine\.auth\.federation-rule-id\): provider anthropic is not installed/,
+    );
+  });
+
+  it('lists each variable once, every name an AWF_ variable', () => {
+    const names = AWF_VARIABLES.map((variable) => variable.env);
+    expect(new Set(names).size).toBe(names.length);
+    for (const name of names) expect(name).toMatch(/^AWF_[A-Z0-9_]+$/);
+  });
+});

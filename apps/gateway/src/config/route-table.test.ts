@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './load-config.ts';
+
+const route = (env: Record<string, string>, name: string) =>
+  loadConfig(env, []).routes.find((r) => r.name === name)!;
+
+describe('built-in routes: the api-proxy behaviours', () => {
+  it.each([
+    [{}, 'https://api.openai.com', '/v1'],
+    [{ OPENAI_API_TARGET: 'api.openai.com' }, 'https://api.openai.com', '/v1'],
+    [{ OPENAI_API_TARGET: 'https://api.openai.com/' }, 'https://api.openai.com', '/v1'],
+    [{ OPENAI_API_BASE_PATH: '/custom' }, 'https://api.openai.com', '/custom'],
+    [{ OPENAI_API_TARGET: 'my-gateway.example' }, 'https://my-gateway.example', ''],
+    [{ OPENAI_API_TARGET: 'http://api.openai.com' }, 'http://api.openai.com', ''],
+  ])('openai %o -> %s%s', (env, origin, basePath) => {
+    expect(route({ OPENAI_API_KEY: 'k-1', ...env }, 'openai').upstream).toEqual({
+      origin,
+      basePath,
+    });
+  });
+
+  it('applies COPILOT_API_BASE_PATH and GEMINI_API_BASE_PATH like the other base paths', () => {
+    expect(
+      route({ COPILOT_GITHUB_TOKEN: 'ghu_1', COPILOT_API_BASE_PATH: '/router/' }, 'copilot')
+        .upstream,
+    ).toEqual({ origin: 'https://api.githubcopilot.com', basePath: '/router' });
+    expect(
+      route(
+        { GEMINI_API_KEY: 'g-1', GEMINI_API_TARGET: 'g.example', GEMINI_API_BASE_PATH: 'p' },
+        'gemini',
+      ).upstream,
+    ).toEqual({ origin: 'https://g.example', basePath: '/p' });
+  });
+
+  it('sends a custom auth header with the raw key (internal gateways)', () => {
+    expect(
+      route({ OPENAI_API_KEY: 'k-1', AWF_OPENAI_AUTH_HEADER: 'X-Gateway-Key' }, 'openai').auth,
+    ).toMatchObject({ kind: 'static', header: 'x-gateway-key', value: 'k-1' });
+    expect(
+      route({ ANTHROPIC_API_KEY: 'a-1', AWF_ANTHROPIC_AUTH_HEADER: 'api-token' }, 'anthropic').auth,
+    ).toMatchObject({ header: 'api-token', value: 'a-1' });
+  });
+
+  it.each([
+    [{}, 'https://api.githubcopilot.com', 'Bearer ghu_1'],
+    [{ GITHUB_SERVER_URL: 'https://github.com' }, 'https://api.githubcopilot.com', 'Bearer ghu_1'],
+    [
+      { GITHUB_SERVER_URL: 'https://octo.ghe.com' },
+      'https://copilot-api.octo.ghe.com',
+      'token ghu_1',
+    ],
+    [
+      { GITHUB_SERVER_URL: 'https://github.corp.example' },
+      'https://api.enterprise.githubcopilot.com',
+      'token ghu_1',
+    ],
+    [
+      { GITHUB_SERVER_URL: 'https://github.corp.example', COPILOT_API_TARGET: 'cp.corp.example' },
+      'https://cp.corp.example',
+      'token ghu_1',
+    ],
+    [
+      {
+        GITHUB_SERVER_URL: 'https://github.corp.example',
+        COPILOT_API_TARGET: 'cp.corp.example',
+        AWF_PLATFORM_TYPE: 'ghec',
+      },
+      'https://cp.corp.example',
+      'Bearer ghu_1',
+    ],
+    [
+      { COPILOT_API_TARGET: 'api.business.githubcopilot.com' },
+      'https://api.business.githubcopilot.com',
+      'token ghu_1',
+    ],
+  ])('copilot %o -> %s with %s', (env, origin, value) => {
+    const r = route({ COPILOT_GITHUB_TOKEN: 'ghu_1', ...env }, 'copilot');
+    expect(r.upstream.origin).toBe(origin);
+    expect(r.auth).toMatchObject({ header: 'authorization', value });
+  });
+
+  it('sends Copilot-Integration-Id to the GitHub Copilot API only', () => {
+    expect(route({ COPILOT_GITHUB_TOKEN: 'ghu_1' }, 'copilot').extraHeaders).toEqual({
+      'copilot-integration-id': 'agentic-workflows',
+    });
+    expect(
+      route({ COPILOT_GITHUB_TOKEN: 'ghu_1', COPILOT_INTEGRATION_ID: 'my-app' }, 'copilot')
+        .extraHeaders,
+    ).toEqual({ 'copilot-integration-id': 'my-app' });
+    const byok = {
+      COPILOT_PROVIDER_BASE_URL: 'https://openrouter.example/api/v1',
+      COPILOT_PROVIDER_API_KEY: 'or-1',
+    };
+    expect(route(byok, 'copilot').extraHeaders).toEqual({});
+    expect(route({}, 'openai').extraHeaders).toEqual({});
+  });
+
+  it('adds AWF_BYOK_EXTRA_HEADERS on the BYOK route, names lowercased', () => {
+    const r = route(
+      {
+        COPILOT_PROVIDER_BASE_URL: 'https://openrouter.example/api/v1',
+        COPILOT_PROVIDER_API_KEY: 'or-1',
+        AWF_BYOK_EXTRA_HEADERS: '{"X-Session-Id":"run-1","HTTP-Referer":"https://example.com"}',
+      },
+      'copilot',
+    );
+    expect(r.extraHeaders).toEqual({
+      'x-session-id': 'run-1',
+      'http-referer': 'https://example.com',
+    });
+  });
+
+  it.each([
+    ['not json', /not valid JSON/],
+    ['["a"]', /expected a JSON object/],
+    ['{"Authorization":"Bearer x"}', /Authorization cannot be set/],
+    ['{"x-amz-date":"1"}', /cannot be set/],
+    ['{"a b":"1"}', /not a valid header name/],
+    ['{"x-n":1}', /must be a string/],
+    ['{"x-n":"a\\nb"}', /cannot carry/],
+  ])('refuses AWF_BYOK_EXTRA_HEADERS=%s', (value, message) => {
+    expect(() =>
+      loadConfig(
+        {
+          COPILOT_PROVIDER_BASE_URL: 'https://b.example',
+          COPILOT_PROVIDER_API_KEY: 'k-1',
+          AWF_BYOK_EXTRA_HEADERS: value,
+        },
+        [],
+      ),
+    ).toThrow(message);
+  });
+
+  it('derives the Vertex host from the location when no target is set', () => {
+    expect(route({ GOOGLE_CLOUD_LOCATION: 'us-east5' }, 'vertex').upstream.origin).toBe(
+      'https://us-east5-aiplatform.googleapis.com',
+    );
+    expect(route({ GOOGLE_CLOUD_LOCATION: 'global' }, 'vertex').upstream.origin).toBe(
+      'https://aiplatform.googleapis.com',
+    );
+    expect(
+      route({ GOOGLE_CLOUD_LOCATION: 'us-east5', VERTEX_API_TARGET: 'v.example' }, 'vertex')
+        .upstream.origin,
+    ).toBe('https://v.example');
+  });
+
+  it('takes AWF_API_PROXY_SHUTDOWN_TIMEOUT_MS as the shutdown grace unless KEYLESS_SHUTDOWN_GRACE_MS is set', () => {
+    expect(loadConfig({ AWF_API_PROXY_SHUTDOWN_TIMEOUT_MS: '8000' }, []).shutdownGraceMs).toBe(
+      8000,
+    );
+    expect(
+      loadConfig(
+        { AWF_API_PROXY_SHUTDOWN_TIMEOUT_MS: '8000', KEYLESS_SHUTDOWN_GRACE_MS: '1500' },
+        [],
+      ).shutdownGraceMs,
+    ).toBe(1500);
+    expect(loadConfig({}, []).shutdownGraceMs).toBe(10_000);
+  });
+});
