@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, ExchangeError } from './errors.ts';
 import {
   DEFAULT_MINT_TIMEOUT_MS,
+  MAX_MINT_ANSWER_BYTES,
   GITHUB_OIDC_ERROR_CODE,
   GITHUB_OIDC_HOP,
   IdTokenMinter,
@@ -333,5 +334,84 @@ describe('IdTokenMinter.mint errors', () => {
     expect(redactor.redact('opaque-minted-secret')).toBe(
       body.includes('opaque') ? REDACTED : 'opaque-minted-secret',
     );
+  });
+});
+
+describe('IdTokenMinter.mint against a hostile token service', () => {
+  it.each([301, 302, 303, 307, 308])(
+    'HTTP %i to another origin or to plain http: refused, the other server receives nothing',
+    async (status) => {
+      const other = await startService(tokenHandler());
+      for (const location of [
+        `${other.base}/steal?x=1`,
+        `http://localhost:${new URL(other.base).port}/t`,
+      ]) {
+        const service = await startService((_req, res) => {
+          res.statusCode = status;
+          res.setHeader('location', location);
+          res.end('<html>moved</html>');
+        });
+        const error = await mintError(minter(`${service.base}/t`).mint('a'));
+        expect(error.message).toContain(
+          `answered HTTP ${status}, a redirect to ${new URL(location).origin}: refused`,
+        );
+        expect(error.message).not.toContain('/steal');
+        expect(error.retryable).toBe(true);
+      }
+      expect(other.requests).toHaveLength(0);
+    },
+  );
+
+  it('an error answer that echoes the request token in any encoding quotes none of it', async () => {
+    const echoes = [
+      REQUEST_TOKEN,
+      encodeURIComponent(REQUEST_TOKEN).toLowerCase(),
+      Buffer.from(`x:${REQUEST_TOKEN}`).toString('base64'),
+      REQUEST_TOKEN.replace(/-/g, '&#45;'),
+      REQUEST_TOKEN.slice(0, 20),
+    ];
+    const service = await startService((req, res) => {
+      res.statusCode = 400;
+      res.end(`bad ${req.headers.authorization} ${echoes.join(' | ')}`);
+    });
+    const error = await mintError(minter(`${service.base}/t`).mint('a'));
+    expect(error.message).toContain(`HTTP 400 (bad Bearer ${REDACTED}`);
+    for (let i = 0; i + 16 <= REQUEST_TOKEN.length; i += 1) {
+      expect(error.message).not.toContain(REQUEST_TOKEN.slice(i, i + 16));
+    }
+    expect(error.message.length).toBeLessThan(400);
+  });
+
+  it('an answer cut off mid-body says so, retryable', async () => {
+    const service = await startService((_req, res) => {
+      res.setHeader('content-length', '1000');
+      res.write('{"value":"eyJhbGciOiJSUzI1NiJ9.eyJzdWIi');
+      setImmediate(() => res.destroy());
+    });
+    const error = await mintError(minter(`${service.base}/t`).mint('a'));
+    expect(error.message).toMatch(/^GitHub OIDC token service's HTTP 200 answer was cut off/);
+    expect(error.retryable).toBe(true);
+  });
+
+  it('reads at most MAX_MINT_ANSWER_BYTES of an answer', async () => {
+    const service = await startService((_req, res) => {
+      res.statusCode = 500;
+      res.end('x'.repeat(5 * MAX_MINT_ANSWER_BYTES));
+    });
+    const error = await mintError(minter(`${service.base}/t`).mint('a'));
+    expect(error.message.length).toBeLessThan(400);
+  });
+
+  it('registers the minted token until its exp', async () => {
+    const service = await startService(tokenHandler());
+    const registered: [string, number | undefined][] = [];
+    const redactor = new Redactor();
+    const register = redactor.register.bind(redactor);
+    redactor.register = (value, options) => {
+      registered.push([value, options?.expiresAt]);
+      register(value, options);
+    };
+    const { token } = await minter(`${service.base}/t`, redactor).mint('a');
+    expect(registered).toContainEqual([token, EXP * 1000]);
   });
 });

@@ -33,6 +33,12 @@ export const GITHUB_OIDC_ERROR_CODE = 'KEYLESS_ERR_GITHUB_OIDC';
 /** Bound of one mint request, headers and body, ms. */
 export const DEFAULT_MINT_TIMEOUT_MS = 10_000;
 
+/** Largest answer read from the token service, bytes (a token is ~1 KB). */
+export const MAX_MINT_ANSWER_BYTES = 64 * 1024;
+
+/** How much of a failed answer's body an error quotes (after redaction), characters. */
+const EXCERPT_CHARS = 200;
+
 /** Validated GitHub OIDC settings. */
 export interface GithubOidcConfig {
   readonly requestUrl: string;
@@ -101,6 +107,9 @@ export function mintUrl(requestUrl: string, audience: string): string {
   return `${base}${separator}audience=${encodeURIComponent(audience)}`;
 }
 
+/** Retention of a handed-out value whose expiry is unknown: a GitHub token lives 5 minutes, ms. */
+const MALFORMED_TOKEN_RETENTION_MS = 5 * 60_000;
+
 interface InFlight {
   readonly promise: Promise<MintedIdToken>;
   readonly controller: AbortController;
@@ -166,6 +175,8 @@ export class IdTokenMinter {
       this.#timeoutMs,
     );
     try {
+      // undici's `request` never follows a redirect (no redirect interceptor on any dispatcher we
+      // build): a 3xx is refused below, so the request token never travels to another origin.
       const response = await request(mintUrl(this.#config.requestUrl, audience), {
         method: 'GET',
         headers: {
@@ -176,7 +187,24 @@ export class IdTokenMinter {
         signal,
         ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}),
       });
-      const text = await response.body.text();
+      if (response.statusCode >= 300 && response.statusCode < 400) {
+        discard(response.body);
+        throw this.#redirectError(response.statusCode, response.headers['location']);
+      }
+      let text: string;
+      try {
+        text = await readBounded(response.body, MAX_MINT_ANSWER_BYTES);
+      } catch (cause) {
+        if (signal.aborted) throw cause;
+        throw this.#error(
+          `GitHub OIDC token service's HTTP ${response.statusCode} answer was cut off: ${this.#redactor.describe(cause)}`,
+          cause,
+          {
+            retryable: true,
+            fix: 'the GitHub token service (or a proxy in between) dropped the connection mid-answer; retried automatically',
+          },
+        );
+      }
       if (response.statusCode !== 200) throw this.#statusError(response.statusCode, text);
       return this.#parse(text);
     } catch (error) {
@@ -223,14 +251,18 @@ export class IdTokenMinter {
         new TypeError(`value is ${typeof value}`),
       );
     }
-    // Whatever it is, it was handed out as a token: never let it reach output.
-    this.#redactor.register(value);
     let decoded;
     try {
       decoded = readJwtClaims(value);
     } catch (cause) {
+      // Whatever it is, it was handed out as a token: never let it reach output.
+      this.#redactor.register(value, { expiresAt: Date.now() + MALFORMED_TOKEN_RETENTION_MS });
       throw this.#malformed('its `value` is not a JWT', cause);
     }
+    // Kept until its `exp` (then the redactor's retention window), or as long as a GitHub token can live.
+    this.#redactor.register(value, {
+      expiresAt: decoded.expiresAt ?? Date.now() + MALFORMED_TOKEN_RETENTION_MS,
+    });
     if (decoded.expiresAt === undefined) {
       throw this.#malformed(
         'its token has no `exp` claim',
@@ -240,8 +272,20 @@ export class IdTokenMinter {
     return Object.freeze({ token: value, expiresAt: decoded.expiresAt, claims: decoded.claims });
   }
 
+  #redirectError(status: number, location: string | string[] | undefined): ExchangeError {
+    const target = redirectTarget(location);
+    return this.#error(
+      `GitHub OIDC token service answered HTTP ${status}, a redirect${target ? ` to ${this.#redactor.remoteText(target, EXCERPT_CHARS)}` : ''}: refused, the request token is only ever sent to ACTIONS_ID_TOKEN_REQUEST_URL`,
+      new Error(`HTTP ${status}`),
+      {
+        retryable: true,
+        fix: 'ACTIONS_ID_TOKEN_REQUEST_URL must be the runner-provided token endpoint, reached without a redirecting proxy in between',
+      },
+    );
+  }
+
   #statusError(status: number, body: string): ExchangeError {
-    const message = `GitHub OIDC token service answered HTTP ${status}${excerpt(this.#redactor.redact(body))}`;
+    const message = `GitHub OIDC token service answered HTTP ${status}${excerpt(this.#redactor.remoteText(body, EXCERPT_CHARS))}`;
     const cause = new Error(`HTTP ${status}`);
     if (status === 401 || status === 403) {
       return this.#error(`${message}: the request token was rejected`, cause, {
@@ -277,9 +321,41 @@ export class IdTokenMinter {
   }
 }
 
-/** ` (first 200 characters of the body, one line)`, or nothing for an empty body. */
-function excerpt(body: string): string {
-  const line = body.replace(/\s+/g, ' ').trim();
-  if (!line) return '';
-  return ` (${line.length > 200 ? `${line.slice(0, 200)}...` : line})`;
+/** ` (text)`, or nothing for an empty text. */
+function excerpt(line: string): string {
+  return line ? ` (${line})` : '';
+}
+
+/** The origin a redirect points to (never its path or query, which may carry anything). */
+function redirectTarget(location: string | string[] | undefined): string | undefined {
+  const value = Array.isArray(location) ? location[0] : location;
+  if (!value) return undefined;
+  try {
+    return new URL(value).origin;
+  } catch {
+    return 'an unparsable location';
+  }
+}
+
+type Body = Dispatcher.ResponseData['body'];
+
+/** Drops a body we will not read; destroying it emits an error nobody else listens to. */
+function discard(body: Body): void {
+  body.on('error', () => {});
+  body.destroy();
+}
+
+/** The body as text, at most `limit` bytes; the rest is discarded (never buffered). */
+async function readBounded(body: Body, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    chunks.push(chunk.subarray(0, limit - size));
+    size += chunk.length;
+    if (size >= limit) {
+      discard(body);
+      break;
+    }
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

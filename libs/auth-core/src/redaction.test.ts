@@ -1,6 +1,12 @@
 import { ExchangeError } from './errors.ts';
 import { describe, expect, it } from 'vitest';
-import { MIN_SECRET_LENGTH, REDACTED, Redactor } from './redaction.ts';
+import {
+  MIN_SECRET_LENGTH,
+  REDACTED,
+  Redactor,
+  SECRET_PRUNE_INTERVAL_MS,
+  SECRET_RETENTION_AFTER_EXPIRY_MS,
+} from './redaction.ts';
 
 const JWT =
   'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJyZXBvOm8vcjpyZWY6cmVmcy9oZWFkcy9tYWluIn0.c2lnbmF0dXJlLWJ5dGVz';
@@ -142,4 +148,158 @@ describe('Redactor.describe', () => {
   it('falls back to the error name when the message is empty', () => {
     expect(new Redactor().describe(new TypeError())).toBe('TypeError');
   });
+});
+
+describe('Redactor: every spelling of a secret', () => {
+  const SIGNATURE = 'Qm9ndXMtc2lnbmF0dXJlLXRoYXQtaXMtbG9uZy1lbm91Z2gtdG8tbWF0dGVy';
+  const TOKEN = `eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJzdWIiOiJyZXBvOm8vcjpyZWY6bWFpbiIsImF1ZCI6Ing3MiJ9.${SIGNATURE}`;
+  const REQUEST_TOKEN = 'rq+Tok/en=With Odd&Chars"<>0123456789';
+
+  const redactor = new Redactor();
+  redactor.register(TOKEN);
+  redactor.register(REQUEST_TOKEN);
+
+  const jwtSpellings: [string, string][] = [
+    ['raw', TOKEN],
+    ['dots as %2E', TOKEN.replaceAll('.', '%2E')],
+    ['dots as %2e', TOKEN.replaceAll('.', '%2e')],
+    ['dots as \\u002e', TOKEN.replaceAll('.', '\\u002e')],
+    ['dots as &#46;', TOKEN.replaceAll('.', '&#46;')],
+    ['dots as &#x2E;', TOKEN.replaceAll('.', '&#x2E;')],
+  ];
+  it.each(jwtSpellings)('redacts a JWT written %s as one REDACTED', (_name, spelled) => {
+    expect(redactor.redact(`set-cookie: t=${spelled}; Path=/`)).toBe(
+      `set-cookie: t=${REDACTED}; Path=/`,
+    );
+  });
+
+  it('redacts the signature alone and a JWT cut short', () => {
+    expect(redactor.redact(`sig=${SIGNATURE}&x=1`)).toBe(`sig=${REDACTED}&x=1`);
+    expect(redactor.redact(`body: ${TOKEN.slice(0, 120)}`)).toBe(`body: ${REDACTED}`);
+  });
+
+  const base64 = (text: string) => Buffer.from(text).toString('base64');
+  const spellings: [string, string][] = [
+    ['raw', REQUEST_TOKEN],
+    ['URL-encoded, upper-case hex', encodeURIComponent(REQUEST_TOKEN)],
+    ['URL-encoded, lower-case hex', encodeURIComponent(REQUEST_TOKEN).toLowerCase()],
+    ['form-encoded', new URLSearchParams({ t: REQUEST_TOKEN }).toString().slice(2)],
+    ['JSON-escaped', JSON.stringify(REQUEST_TOKEN).slice(1, -1)],
+    [
+      'HTML-escaped',
+      REQUEST_TOKEN.replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/"/g, '&quot;'),
+    ],
+    [
+      'HTML decimal entities',
+      REQUEST_TOKEN.replace(/[^A-Za-z0-9]/g, (c) => `&#${c.charCodeAt(0)};`),
+    ],
+    ['in base64 Basic credentials', base64(`user:${REQUEST_TOKEN}`)],
+    ['in base64url', Buffer.from(`x${REQUEST_TOKEN}`).toString('base64url')],
+  ];
+  it.each(spellings)('leaves no 16 characters of a secret written %s', (_name, spelled) => {
+    const out = redactor.redact(`error: bad token "${spelled}" (trace 1)`);
+    expect(out).toContain(REDACTED);
+    for (const form of [REQUEST_TOKEN, spelled]) {
+      for (let i = 0; i + 16 <= form.length; i += 1)
+        expect(out).not.toContain(form.slice(i, i + 16));
+    }
+  });
+
+  it('redacts each half of a secret split in two', () => {
+    const half = REQUEST_TOKEN.length / 2;
+    const out = redactor.redact(
+      `first ${REQUEST_TOKEN.slice(0, half)} then ${REQUEST_TOKEN.slice(half)}`,
+    );
+    expect(out).toBe(`first ${REDACTED} then ${REDACTED}`);
+  });
+});
+
+describe('Redactor.remoteText', () => {
+  it('redacts before it cuts, so no head of a secret survives the cut', () => {
+    const redactor = new Redactor();
+    const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+    redactor.register(secret);
+    const text = `${'x'.repeat(280)} ${secret} tail`;
+    const out = redactor.remoteText(text, 300);
+    expect(out.length).toBeLessThanOrEqual(300);
+    expect(out).toContain(REDACTED);
+    expect(out).not.toContain(secret.slice(0, 10));
+  });
+
+  it('flattens remote text to one line and describes thrown values with their causes', () => {
+    const redactor = new Redactor();
+    redactor.register('cause-secret-1');
+    expect(redactor.remoteText('a\nb\r\nc')).toBe('a b c');
+    expect(
+      redactor.remoteText(new Error('outer', { cause: new Error('x cause-secret-1\ny') })),
+    ).toBe(`outer: x ${REDACTED} y`);
+  });
+
+  it('bounds describe()', () => {
+    expect(new Redactor().describe(new Error('e'.repeat(5000))).length).toBeLessThanOrEqual(1000);
+  });
+});
+
+describe('Redactor retention', () => {
+  it('drops a secret once its credential expired longer ago than the window; static keys stay', () => {
+    let now = 1_000_000;
+    const redactor = new Redactor({ now: () => now, retainAfterExpiryMs: 60_000 });
+    redactor.register('static-key-123456');
+    redactor.register('short-lived-token-1', { expiresAt: now + 300_000 });
+    now += 300_000 + 59_000;
+    expect(redactor.redact('short-lived-token-1')).toBe(REDACTED);
+    now += 2 * 60_000;
+    expect(redactor.redact('short-lived-token-1 static-key-123456')).toBe(
+      `short-lived-token-1 ${REDACTED}`,
+    );
+  });
+
+  it('extends the retention when a secret is registered again with a later expiry, never shortens it', () => {
+    let now = 0;
+    const redactor = new Redactor({ now: () => now, retainAfterExpiryMs: 0 });
+    redactor.register('renewed-token-1', { expiresAt: 100_000 });
+    redactor.register('renewed-token-1', { expiresAt: 500_000 });
+    redactor.register('renewed-token-1', { expiresAt: 50_000 });
+    now = 400_000;
+    expect(redactor.redact('renewed-token-1')).toBe(REDACTED);
+  });
+
+  const token = (i: number) => `tok${i.toString(36).padStart(8, '0')}x${(i * 7919).toString(36)}`;
+
+  it('stays bounded over 100,000 registrations: size, index and prune passes do not grow with the count', () => {
+    let now = 0;
+    const redactor = new Redactor({ now: () => now });
+    redactor.register('static-key-abcdef0123456789');
+    const lifetimeMs = 300_000;
+    const registrations = 100_000;
+    let maxForms = 0;
+    let maxIndex = 0;
+    for (let i = 0; i < registrations; i += 1) {
+      // One exchange per second during an outage, each with a fresh 5-minute token.
+      redactor.register(token(i), { expiresAt: now + lifetimeMs });
+      now += 1000;
+      if (i % 1000 === 0) {
+        const { forms, indexSize } = redactor.stats();
+        maxForms = Math.max(maxForms, forms);
+        maxIndex = Math.max(maxIndex, indexSize);
+      }
+    }
+    // Live secrets at any time: lifetime + retention + one prune interval, in seconds.
+    const liveBound =
+      (lifetimeMs + SECRET_RETENTION_AFTER_EXPIRY_MS + SECRET_PRUNE_INTERVAL_MS) / 1000;
+    const { forms, prunes } = redactor.stats();
+    const formsPerSecret = 12;
+    expect(maxForms).toBeLessThan(liveBound * formsPerSecret);
+    expect(forms).toBeLessThan(liveBound * formsPerSecret);
+    expect(maxIndex).toBeLessThan(liveBound * formsPerSecret * 2);
+    // A pass over the registry at most once per prune interval, never per registration.
+    expect(prunes).toBeLessThanOrEqual((registrations * 1000) / SECRET_PRUNE_INTERVAL_MS + 1);
+    expect(redactor.redact('static-key-abcdef0123456789')).toBe(REDACTED);
+    expect(redactor.redact(token(registrations - 1))).toBe(REDACTED);
+    // Long expired: dropped, so no longer costs memory (and no longer worth hiding).
+    expect(redactor.redact(token(0))).toBe(token(0));
+  }, 30_000);
 });

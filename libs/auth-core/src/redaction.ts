@@ -1,9 +1,23 @@
 import { KeylessError } from './errors.ts';
+import { boundedLine, DESCRIBE_MAX_CHARS, REMOTE_TEXT_MAX_CHARS } from './remote-text.ts';
+import { secretForms } from './secret-forms.ts';
+import { asciiLower, SecretIndex, type IndexedForm, type Range } from './secret-index.ts';
+
 /** What every secret and token is replaced by in logs, error messages and responses. */
 export const REDACTED = '[REDACTED]';
 
 /** Secrets shorter than this are not redacted by value (they would mangle every line). */
 export const MIN_SECRET_LENGTH = 6;
+
+/**
+ * How long a secret stays registered after its credential expired, ms. An
+ * expired credential opens nothing; the margin covers clock skew and lines
+ * written late. Static keys (registered without an expiry) are never dropped.
+ */
+export const SECRET_RETENTION_AFTER_EXPIRY_MS = 10 * 60_000;
+
+/** Dropping expired secrets (an index rebuild) happens at most this often, ms. */
+export const SECRET_PRUNE_INTERVAL_MS = 60_000;
 
 /**
  * Backup patterns for secrets that were never registered. Each alternative is
@@ -12,8 +26,8 @@ export const MIN_SECRET_LENGTH = 6;
  */
 const SECRET_PATTERN = new RegExp(
   [
-    // JWT / JWS / JWE: base64url JSON header `{"` is always `eyJ`.
-    String.raw`\beyJ[\w-]{4,}(?:\.[\w-]*){2,4}`,
+    // JWT / JWS / JWE, also cut short: base64url JSON `{"` is always `eyJ`.
+    String.raw`\beyJ[\w-]{10,}(?:\.[\w-]*){0,4}`,
     // Cloud access key ids (long-term AKIA, temporary ASIA); role and user ids are not secret.
     String.raw`\b(?:AKIA|ASIA)[A-Z0-9]{16}\b`,
     // OpenAI (`sk-proj-...`) and Anthropic (`sk-ant-api03-...`) keys.
@@ -29,6 +43,9 @@ const SECRET_PATTERN = new RegExp(
   ].join('|'),
   'g',
 );
+
+/** The dot between two redacted JWT segments, in any spelling: joined into one REDACTED. */
+const DOT_SPELLING = /^(?:\.|%2e|\\u002e|&#0*46;|&#x0*2e;|&period;)$/i;
 
 /**
  * A bearer value is redacted when it looks like a credential: a digit in it, or
@@ -47,44 +64,138 @@ function replaceMatch(
   return looksLikeToken(token) ? `${scheme} ${REDACTED}` : match;
 }
 
+/** Options of a Redactor. */
+export interface RedactorOptions {
+  /** Clock, ms epoch; default Date.now. */
+  now?: () => number;
+  /** Default SECRET_RETENTION_AFTER_EXPIRY_MS. */
+  retainAfterExpiryMs?: number;
+}
+
+/** How a secret is registered. */
+export interface RegisterOptions {
+  /** When the credential it belongs to expires, ms epoch; absent for a static key (kept for good). */
+  expiresAt?: number;
+}
+
+/** Size of the registry (for tests and diagnostics). */
+export interface RedactorStats {
+  /** Distinct forms (spellings) kept. */
+  readonly forms: number;
+  /** Pieces in the matcher's index. */
+  readonly indexSize: number;
+  /** Times expired secrets were looked for (at most one per prune interval). */
+  readonly prunes: number;
+}
+
+interface Form {
+  partial: boolean;
+  indexed: IndexedForm;
+  /** ms epoch after which the form is dropped; Infinity for static keys. */
+  dropAt: number;
+}
+
 /**
- * Replaces secrets in text: every registered value (and the forms in which it
- * shows up in URLs and JSON), then well-known token shapes.
+ * Replaces secrets in text: every registered value in every spelling it can be
+ * echoed in (see `secretForms`), matched case-insensitively, and any run of 16
+ * characters of one (a truncated or split echo); then well-known token shapes.
+ * Memory stays bounded: secrets are dropped SECRET_RETENTION_AFTER_EXPIRY_MS
+ * after their credential expired. Registering costs the secret's own length,
+ * redacting the text's length: neither depends on how many secrets are kept
+ * (one index, updated in place; expired secrets are found through time buckets
+ * of SECRET_PRUNE_INTERVAL_MS, never by a pass over the registry).
  */
 export class Redactor {
-  /** Registered forms, longest first, so that a secret containing another is replaced whole. */
-  #values: string[] = [];
-  readonly #known = new Set<string>();
+  readonly #now: () => number;
+  readonly #retainMs: number;
+  /** By ASCII-lower-cased form. */
+  readonly #forms = new Map<string, Form>();
+  readonly #index = new SecretIndex();
+  /** Forms by the prune interval in which they become droppable. */
+  readonly #dropBuckets = new Map<number, Set<string>>();
+  #prunedUntil: number;
+  #prunes = 0;
 
-  /** Registers a secret the moment it exists; also its URL-encoded form when different. Idempotent. */
-  register(value: string): void {
-    if (value.length < MIN_SECRET_LENGTH || this.#known.has(value)) return;
-    // JSON-escaped: the logger redacts serialized lines, where `"` and `\` appear escaped.
-    const forms = [value, encodeURIComponent(value), JSON.stringify(value).slice(1, -1)];
-    for (const form of forms) {
-      if (this.#known.has(form)) continue;
-      this.#known.add(form);
-      this.#values.push(form);
+  constructor(options: RedactorOptions = {}) {
+    this.#now = options.now ?? (() => Date.now());
+    this.#retainMs = options.retainAfterExpiryMs ?? SECRET_RETENTION_AFTER_EXPIRY_MS;
+    this.#prunedUntil = bucketOf(this.#now());
+  }
+
+  /**
+   * Registers a secret the moment it exists, in every form it can be echoed in.
+   * Idempotent; registering again extends its retention to the later expiry.
+   */
+  register(value: string, options: RegisterOptions = {}): void {
+    if (value.length < MIN_SECRET_LENGTH) return;
+    this.#pruneIfDue();
+    const dropAt = options.expiresAt === undefined ? Infinity : options.expiresAt + this.#retainMs;
+    const { raw, encoded } = secretForms(value, MIN_SECRET_LENGTH);
+    for (const form of raw) this.#add(asciiLower(form), true, dropAt);
+    for (const form of encoded) this.#add(asciiLower(form), false, dropAt);
+  }
+
+  #add(key: string, partial: boolean, dropAt: number): void {
+    const known = this.#forms.get(key);
+    if (known === undefined) {
+      this.#forms.set(key, { partial, dropAt, indexed: this.#index.add(key, partial) });
+      this.#fileForDrop(key, dropAt);
+      return;
     }
-    this.#values.sort((a, b) => b.length - a.length);
+    if (dropAt > known.dropAt) {
+      known.dropAt = dropAt; // re-filed lazily when its old bucket comes up
+    }
+    if (partial && !known.partial) {
+      // Now also a raw form: any long run of it counts, not only the whole.
+      this.#index.remove(known.indexed);
+      known.indexed = this.#index.add(key, true);
+      known.partial = true;
+    }
+  }
+
+  #fileForDrop(key: string, dropAt: number): void {
+    if (dropAt === Infinity) return;
+    const bucket = Math.max(bucketOf(dropAt), this.#prunedUntil);
+    const keys = this.#dropBuckets.get(bucket);
+    if (keys) keys.add(key);
+    else this.#dropBuckets.set(bucket, new Set([key]));
   }
 
   /** Replaces every registered secret, then pattern matches (JWTs, `Bearer <token>`, access key ids AKIA/ASIA..., `sk-...` keys) by REDACTED. */
   redact(text: string): string {
+    this.#pruneIfDue();
+    const ranges = joinDottedSegments(text, this.#index.find(text));
     let result = text;
-    // `includes` first: the common case (secret absent) stays a native scan, no allocation.
-    for (const value of this.#values) {
-      if (result.includes(value)) result = result.replaceAll(value, REDACTED);
+    if (ranges.length > 0) {
+      const parts: string[] = [];
+      let from = 0;
+      for (const [start, end] of ranges) {
+        parts.push(text.slice(from, start), REDACTED);
+        from = end;
+      }
+      parts.push(text.slice(from));
+      result = parts.join('');
     }
     return result.replace(SECRET_PATTERN, replaceMatch);
   }
 
   /**
-   * Redacted message of any thrown value: the Error's message and its causes'
-   * messages, or String(value). The walk stops at a KeylessError, whose message
-   * is already the curated summary of what it wraps.
+   * Remote text made safe to quote in an error message, a log field or a 503
+   * body: redacted first, then one line of at most `maxChars` characters. A
+   * thrown value is described with its causes (see `describe`).
    */
-  describe(error: unknown): string {
+  remoteText(value: unknown, maxChars = REMOTE_TEXT_MAX_CHARS): string {
+    return typeof value === 'string'
+      ? boundedLine(this.redact(value), maxChars)
+      : this.describe(value, maxChars);
+  }
+
+  /**
+   * Redacted message of any thrown value, one line of at most `maxChars`: the
+   * Error's message and its causes' messages, or String(value). The walk stops
+   * at a KeylessError, whose message is already the curated summary of what it wraps.
+   */
+  describe(error: unknown, maxChars = DESCRIBE_MAX_CHARS): string {
     const parts: string[] = [];
     const seen = new Set<unknown>();
     let current: unknown = error;
@@ -100,6 +211,53 @@ export class Redactor {
       if (current instanceof KeylessError) break;
       current = current.cause;
     }
-    return this.redact(parts.join(': '));
+    return boundedLine(this.redact(parts.join(': ')), maxChars);
   }
+
+  /** Size of the registry and how often expired secrets were dropped. */
+  stats(): RedactorStats {
+    return { forms: this.#forms.size, indexSize: this.#index.size, prunes: this.#prunes };
+  }
+
+  /** Drops the forms of the time buckets that have passed; at most once per SECRET_PRUNE_INTERVAL_MS. */
+  #pruneIfDue(): void {
+    const current = bucketOf(this.#now());
+    if (current <= this.#prunedUntil) return;
+    this.#prunes += 1;
+    for (let bucket = this.#prunedUntil; bucket < current; bucket += 1) {
+      const keys = this.#dropBuckets.get(bucket);
+      if (keys === undefined) continue;
+      this.#dropBuckets.delete(bucket);
+      this.#prunedUntil = bucket + 1; // keys extended below are filed after this bucket
+      for (const key of keys) {
+        const form = this.#forms.get(key);
+        if (form === undefined) continue;
+        if (bucketOf(form.dropAt) >= current) {
+          this.#fileForDrop(key, form.dropAt);
+          continue;
+        }
+        this.#forms.delete(key);
+        this.#index.remove(form.indexed);
+      }
+      // Skip long idle stretches without visiting every empty bucket.
+      if (this.#dropBuckets.size === 0) break;
+    }
+    this.#prunedUntil = current;
+  }
+}
+
+/** The prune interval a time falls in. */
+function bucketOf(at: number): number {
+  return Math.floor(at / SECRET_PRUNE_INTERVAL_MS);
+}
+
+/** Ranges of JWT segments separated only by a dot (in any spelling) become one. */
+function joinDottedSegments(text: string, ranges: Range[]): Range[] {
+  const joined: [number, number][] = [];
+  for (const [start, end] of ranges) {
+    const last = joined.at(-1);
+    if (last && DOT_SPELLING.test(text.slice(last[1], start))) last[1] = end;
+    else joined.push([start, end]);
+  }
+  return joined;
 }
