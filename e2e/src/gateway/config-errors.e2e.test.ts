@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,6 @@ import { runGatewayToExit } from '../harness/gateway-process.ts';
 
 describe('configuration errors stop the process before it listens', () => {
   it.each([
-    [{}, /no route is configured/],
     [
       { OPENAI_API_KEY: 'sk-cfg-0123456789', KEYLESS_OPENAI_PORT: 'not-a-port' },
       /KEYLESS_OPENAI_PORT/,
@@ -38,6 +38,22 @@ describe('configuration errors stop the process before it listens', () => {
     expect(stderr).toMatch(message);
     expect(stdout).not.toContain('gateway.listening');
     expect(stderr + stdout).not.toContain('0123456789');
+  });
+
+  it('names the port setting when a port is taken', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      const { code, stderr } = await runGatewayToExit({
+        OPENAI_API_KEY: 'sk-cfg-0123456789',
+        KEYLESS_MANAGEMENT_PORT: String(port),
+      });
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/KEYLESS_MANAGEMENT_PORT: cannot listen on .*EADDRINUSE/);
+    } finally {
+      taken.close();
+    }
   });
 
   it('names the key and line of an unknown engine.auth key in a config file', async () => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { presentsClientKey } from './client-key.ts';
 
+const ALL = ['authorization', 'x-api-key', 'api-key', 'x-goog-api-key'];
+
 describe('presentsClientKey', () => {
   it.each([
     [{ authorization: 'Bearer run-key-123' }],
@@ -9,7 +11,7 @@ describe('presentsClientKey', () => {
     [{ 'api-key': 'run-key-123' }],
     [{ 'x-goog-api-key': 'run-key-123' }],
   ])('accepts the key in %o', (headers) => {
-    expect(presentsClientKey(headers, 'run-key-123')).toBe(true);
+    expect(presentsClientKey(headers, ALL, 'run-key-123')).toBe(true);
   });
 
   it.each([
@@ -18,6 +20,12 @@ describe('presentsClientKey', () => {
     [{ 'x-api-key': 'run-key-1234' }],
     [{ cookie: 'run-key-123' }],
   ])('refuses %o', (headers) => {
-    expect(presentsClientKey(headers, 'run-key-123')).toBe(false);
+    expect(presentsClientKey(headers, ALL, 'run-key-123')).toBe(false);
+  });
+
+  it('looks only in the headers the flavor names', () => {
+    expect(
+      presentsClientKey({ 'x-api-key': 'run-key-123' }, ['authorization'], 'run-key-123'),
+    ).toBe(false);
   });
 });

@@ -1,19 +1,18 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
-/** Headers in which client SDKs send their key. */
-const KEY_HEADERS = ['x-api-key', 'api-key', 'x-goog-api-key'] as const;
-
-/** True when any of the client's auth headers carries exactly `expected`. */
-export function presentsClientKey(headers: IncomingHttpHeaders, expected: string): boolean {
-  const presented: string[] = [];
-  const authorization = headers.authorization;
-  if (authorization) presented.push(authorization.replace(/^bearer\s+/i, ''));
-  for (const name of KEY_HEADERS) {
+/** True when one of `names` (the flavor's client key headers) carries exactly `expected`. */
+export function presentsClientKey(
+  headers: IncomingHttpHeaders,
+  names: readonly string[],
+  expected: string,
+): boolean {
+  return names.some((name) => {
     const value = headers[name];
-    if (typeof value === 'string') presented.push(value);
-  }
-  return presented.some((value) => constantTimeEquals(value, expected));
+    if (typeof value !== 'string') return false;
+    const presented = name === 'authorization' ? value.replace(/^bearer\s+/i, '') : value;
+    return constantTimeEquals(presented, expected);
+  });
 }
 
 function constantTimeEquals(a: string, b: string): boolean {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forwardedRequestHeaders } from './header-hygiene.ts';
+import { forwardedRequestHeaders, relayedResponseHeaders } from './header-hygiene.ts';
 
 describe('forwardedRequestHeaders', () => {
   it('strips credentials, spoofable proxy headers and hop-by-hop headers', () => {
@@ -48,5 +48,26 @@ describe('forwardedRequestHeaders', () => {
 
   it('joins repeated headers', () => {
     expect(forwardedRequestHeaders({ 'x-multi': ['a', 'b'] })).toEqual({ 'x-multi': 'a, b' });
+  });
+});
+
+describe('relayedResponseHeaders', () => {
+  it('drops hop-by-hop headers and those named in Connection, keeps the rest', () => {
+    expect(
+      relayedResponseHeaders({
+        connection: 'keep-alive, x-hop',
+        'keep-alive': 'timeout=5',
+        'transfer-encoding': 'chunked',
+        'x-hop': '1',
+        'content-type': 'text/event-stream',
+        'set-cookie': ['a=1', 'b=2'],
+      }),
+    ).toEqual({ 'content-type': 'text/event-stream', 'set-cookie': ['a=1', 'b=2'] });
+  });
+});
+
+describe('forwardedRequestHeaders and Expect', () => {
+  it('drops Expect: 100-continue (the gateway already answered it)', () => {
+    expect(forwardedRequestHeaders({ expect: '100-continue', 'x-a': '1' })).toEqual({ 'x-a': '1' });
   });
 });

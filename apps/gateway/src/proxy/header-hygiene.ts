@@ -1,9 +1,23 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
+/** Hop-by-hop headers (RFC 9110 section 7.6.1): they describe one connection, never relayed. */
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+];
+
 /** Client credentials and spoofable or connection-level headers that never reach the upstream. */
-const STRIPPED = new Set([
+const STRIPPED_REQUEST = new Set([
+  ...HOP_BY_HOP,
   'host',
   'content-length',
+  // Node's server already answered the 100; undici refuses to send it again.
+  'expect',
   'authorization',
   'proxy-authorization',
   'x-api-key',
@@ -12,16 +26,20 @@ const STRIPPED = new Set([
   'cookie',
   'forwarded',
   'via',
-  // hop-by-hop (RFC 9110 section 7.6.1)
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
 ]);
-const STRIPPED_PREFIXES = ['x-forwarded-', 'x-amz-', 'amz-sdk-'];
+const STRIPPED_REQUEST_PREFIXES = ['x-forwarded-', 'x-amz-', 'amz-sdk-'];
+
+const STRIPPED_RESPONSE = new Set(HOP_BY_HOP);
+
+/** Header names listed in a `Connection` header, which are hop-by-hop too. */
+function connectionNamed(connection: string | string[] | undefined): Set<string> {
+  return new Set(
+    String(connection ?? '')
+      .split(',')
+      .map((name) => name.trim().toLowerCase())
+      .filter(Boolean),
+  );
+}
 
 /**
  * The client's headers as they may be sent upstream: everything except
@@ -29,17 +47,25 @@ const STRIPPED_PREFIXES = ['x-forwarded-', 'x-amz-', 'amz-sdk-'];
  * those named in `Connection`). `content-length` is recomputed by the caller.
  */
 export function forwardedRequestHeaders(headers: IncomingHttpHeaders): Record<string, string> {
-  const named = new Set(
-    String(headers.connection ?? '')
-      .split(',')
-      .map((name) => name.trim().toLowerCase())
-      .filter(Boolean),
-  );
+  const named = connectionNamed(headers.connection);
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || STRIPPED.has(name) || named.has(name)) continue;
-    if (STRIPPED_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
+    if (value === undefined || STRIPPED_REQUEST.has(name) || named.has(name)) continue;
+    if (STRIPPED_REQUEST_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
     out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+/** The upstream's response headers as they may be relayed: all but the hop-by-hop ones. */
+export function relayedResponseHeaders(
+  headers: IncomingHttpHeaders,
+): Record<string, string | string[]> {
+  const named = connectionNamed(headers.connection);
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || STRIPPED_RESPONSE.has(name) || named.has(name)) continue;
+    out[name] = value;
   }
   return out;
 }

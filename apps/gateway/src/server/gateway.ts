@@ -1,4 +1,5 @@
 import {
+  ConfigError,
   CredentialPool,
   IdTokenMinter,
   Redactor,
@@ -12,10 +13,12 @@ import {
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import type { GatewayConfig, RouteConfig } from '../config/gateway-config.ts';
+import type { GatewayConfig, RouteAuth, RouteConfig } from '../config/gateway-config.ts';
+import { BodyBudget } from '../proxy/body-budget.ts';
 import { createGatewayMetrics } from './gateway-metrics.ts';
 import { createManagementServer } from './management-server.ts';
 import { createRouteServer } from './route-server.ts';
+import type { RouteServerDeps } from './route-server-deps.ts';
 import type { WebSocketProxy } from './websocket-proxy.ts';
 
 /** A gateway that is listening. */
@@ -50,7 +53,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   });
 
   let pool: CredentialPool | undefined;
-  const credentialFor = (route: RouteConfig): RouteCredential => {
+  const credentialFor = (route: RouteConfig): RouteCredential | undefined => {
+    if (route.auth.kind === 'unconfigured') return undefined;
     if (route.auth.kind === 'static') return staticCredential(route.auth.header, route.auth.value);
     pool ??= new CredentialPool({
       minter: new IdTokenMinter({ config: route.auth.oidc, redactor, dispatcher }),
@@ -59,6 +63,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       metrics: credentialMetrics,
       auth: route.auth.type,
       waitTimeoutMs: config.credentialWaitMs,
+      egress: { proxy: config.egress, dispatcher },
     });
     return pool.get(route.auth.plugin, route.auth.config);
   };
@@ -71,25 +76,27 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
         route: route.name,
         port: route.port,
         upstream: route.upstream.origin + route.upstream.basePath,
-        auth:
-          route.auth.kind === 'static'
-            ? `static (${route.auth.variable})`
-            : `${route.auth.type} (${route.auth.plugin.name})`,
+        auth: describeAuth(route.auth),
       })),
     },
     'configured routes',
   );
 
   const credentials = config.routes.map((route) => ({ route, credential: credentialFor(route) }));
-  for (const { route, credential } of credentials)
-    credentialMetrics.trackExpiry(route.name, credential);
-  const deps = {
+  const configured = credentials.flatMap(({ route, credential }) =>
+    credential ? [{ name: route.name, credential }] : [],
+  );
+  for (const { name, credential } of configured) credentialMetrics.trackExpiry(name, credential);
+  const health = credentials.map(({ route, credential }) => ({ name: route.name, credential }));
+  const deps: RouteServerDeps = {
     logger,
     redactor,
     dispatcher,
     metrics,
     credentialMetrics,
     bodyLimit: config.bodyLimit,
+    bodyBudget: new BodyBudget(config.bufferLimit),
+    requestTimeoutMs: config.requestTimeoutMs,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     clientKey: config.clientKey,
     egress: config.egress,
@@ -104,21 +111,19 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   };
   try {
     for (const { route, credential } of credentials) {
-      const { app, websockets: sockets } = await createRouteServer(route, credential, deps);
+      const { app, websockets: sockets } = await createRouteServer(route, credential, health, deps);
       servers.push(app);
       websockets.push(sockets);
-      urls[route.name] = await app.listen({ host: config.host, port: route.port });
+      urls[route.name] = await listen(app, config.host, route.port, route.portSetting);
     }
-    const management = createManagementServer(
-      credentials.map(({ route, credential }) => ({ name: route.name, credential })),
-      registry,
-      logger,
-    );
+    const management = createManagementServer(configured, registry, logger);
     servers.push(management);
-    const managementUrl = await management.listen({
-      host: config.host,
-      port: config.managementPort,
-    });
+    const managementUrl = await listen(
+      management,
+      config.host,
+      config.managementPort,
+      'KEYLESS_MANAGEMENT_PORT',
+    );
     pool?.start();
     logger.info({ event: 'gateway.listening', urls, managementUrl }, 'keyless is listening');
 
@@ -140,6 +145,34 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     };
   } catch (error) {
     await closeAll();
+    throw error;
+  }
+}
+
+/** The startup table's auth column: never a secret. */
+function describeAuth(auth: RouteAuth): string {
+  if (auth.kind === 'static') return `static (${auth.variable})`;
+  if (auth.kind === 'unconfigured') return 'not configured';
+  return `${auth.type} (${auth.plugin.name})`;
+}
+
+/** Listens, naming the setting of a port that is taken or not allowed. */
+async function listen(
+  app: FastifyInstance,
+  host: string,
+  port: number,
+  variable: string,
+): Promise<string> {
+  try {
+    return await app.listen({ host, port });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw new ConfigError(
+        `${variable}: cannot listen on ${host}:${port} (${code}); choose another port or stop what uses it`,
+        { cause: error },
+      );
+    }
     throw error;
   }
 }

@@ -1,23 +1,16 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { Duplex } from 'node:stream';
-import {
-  proxyUrlFor,
-  type Attachment,
-  type OutgoingRequest,
-  type RouteCredential,
-} from '@keyless/auth-core';
+import { Readable, type Duplex } from 'node:stream';
+import { proxyUrlFor } from '@keyless/auth-core';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { RouteConfig } from '../config/gateway-config.ts';
-import { admit } from '../proxy/admission.ts';
-import { credentialUnavailable } from '../proxy/credential-unavailable.ts';
-import {
-  GATEWAY_ERRORS,
-  gatewayErrorBody,
-  type GatewayErrorCode,
-} from '../proxy/gateway-errors.ts';
-import { forwardedRequestHeaders } from '../proxy/header-hygiene.ts';
-import type { RouteServerDeps } from './route-server.ts';
+import type { GatewayErrorResponse } from '../proxy/gateway-errors.ts';
+import { relayedResponseHeaders } from '../proxy/header-hygiene.ts';
+import type { ForwardTrace, RoutePipeline, SendUpstream } from '../proxy/pipeline.ts';
+import { validateHandshake } from '../proxy/websocket-handshake.ts';
+import { writeRawResponse } from './raw-response.ts';
+import type { RequestRecord } from './request-log.ts';
+import type { RouteServerDeps } from './route-server-deps.ts';
 
 /** Headers of a 101 answer that belong to the handshake itself; the gateway's server side sets them. */
 const HANDSHAKE_HEADERS = new Set([
@@ -42,26 +35,22 @@ export interface WebSocketProxy {
   closeAll(): void;
 }
 
-interface Handshake {
-  readonly path: string;
-  readonly protocols: string[];
-}
-
 /**
- * Proxies WebSocket upgrades (the Responses API over WebSocket) to the route's
- * upstream with the credential attached to the upgrade request. The client gets
- * 101 only after the upstream answered 101; an upstream refusal reaches the
- * client with its status and body, and a 401 renews the credential and retries
- * the handshake once. The credential is checked at the handshake only: an open
- * socket outlives later refreshes. Messages are relayed, never logged.
+ * Proxies WebSocket upgrades (the Responses API over WebSocket) through the
+ * route's pipeline: the same admission, header rules, credential, rejection
+ * test, renewal, replay, metrics and log line as HTTP requests. Only the
+ * handshake and the frame relay are WebSocket's own. The client gets 101 only
+ * after the upstream answered 101; an upstream refusal reaches the client with
+ * its status and body. The credential is checked at the handshake only: an
+ * open socket outlives later refreshes. Messages are relayed, never logged.
  */
 export function attachWebSocketProxy(
   server: http.Server,
   route: RouteConfig,
-  credential: RouteCredential,
+  pipeline: RoutePipeline,
+  record: (record: RequestRecord) => void,
   deps: RouteServerDeps,
 ): WebSocketProxy {
-  const log = deps.logger.child({ route: route.name, websocket: true });
   const upstreamOrigin = new URL(route.upstream.origin);
   const wsOrigin = `${upstreamOrigin.protocol === 'https:' ? 'wss:' : 'ws:'}//${upstreamOrigin.host}`;
   // Node's own agents: TLS verified (NODE_EXTRA_CA_CERTS), through the proxy auth-core picks for
@@ -72,168 +61,141 @@ export function attachWebSocketProxy(
     upstreamOrigin.protocol === 'https:'
       ? new https.Agent({ proxyEnv } as https.AgentOptions)
       : new http.Agent({ proxyEnv } as http.AgentOptions);
-  const chosenProtocol = new WeakMap<http.IncomingMessage, string>();
-  const server101Headers = new WeakMap<http.IncomingMessage, http.IncomingHttpHeaders>();
+  const accepted = new WeakMap<http.IncomingMessage, http.IncomingHttpHeaders>();
   const wss = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
-    handleProtocols: (_offered, request) => chosenProtocol.get(request) ?? false,
+    handleProtocols: (_offered, request) =>
+      String(accepted.get(request)?.['sec-websocket-protocol'] ?? '') || false,
   });
   wss.on('headers', (headers, request) => {
-    for (const [name, value] of Object.entries(server101Headers.get(request) ?? {})) {
+    for (const [name, value] of Object.entries(accepted.get(request) ?? {})) {
       if (value === undefined || HANDSHAKE_HEADERS.has(name)) continue;
       for (const item of Array.isArray(value) ? value : [value]) headers.push(`${name}: ${item}`);
     }
   });
   const open = new Set<{ client: WebSocket; upstream: WebSocket }>();
 
-  const fail = (
-    socket: Duplex,
-    code: GatewayErrorCode,
-    message: string,
-    extra: Record<string, string> = {},
-  ) => {
-    const body = JSON.stringify(gatewayErrorBody(route.flavor, code, message));
-    writeRawResponse(
-      socket,
-      GATEWAY_ERRORS[code],
-      { ...extra, 'content-type': 'application/json', 'x-keyless-error': code },
-      body,
-    );
-    log.info(
-      { event: 'request', method: 'GET', status: GATEWAY_ERRORS[code], websocket: true },
-      'websocket refused',
-    );
-  };
-
-  const connect = async (
-    request: http.IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    handshake: Handshake,
-    attempt: 'first' | 'replay',
-  ) => {
-    const outgoing: OutgoingRequest = {
-      method: 'GET',
-      origin: route.upstream.origin,
-      path: handshake.path,
-      headers: withoutWebSocketHeaders(forwardedRequestHeaders(request.headers)),
+  const handle = async (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const startedAt = performance.now();
+    const trace: ForwardTrace = { replayed: false };
+    const done = (status: number) =>
+      record({
+        method: request.method ?? 'GET',
+        target: request.url ?? '/',
+        status,
+        durationMs: performance.now() - startedAt,
+        websocket: true,
+        trace,
+      });
+    const refuse = (error: GatewayErrorResponse) => {
+      writeRawResponse(socket, error);
+      done(error.status);
     };
-    let attachment: Attachment;
-    try {
-      attachment = await credential.attach(outgoing);
-    } catch (error) {
-      const { message, headers } = credentialUnavailable(route.name, error, deps.redactor);
-      return fail(socket, 'credential_unavailable', message, headers);
+
+    const handshake = validateHandshake(request);
+    if (typeof handshake === 'string') return refuse(pipeline.error('bad_request', handshake));
+    const path = pipeline.admit(request.url ?? '/', request.headers);
+    if (typeof path !== 'string') return refuse(path);
+    if (pipeline.signsBody) {
+      return refuse(
+        pipeline.error(
+          'bad_request_target',
+          `route ${route.name} signs each request and does not proxy WebSocket upgrades`,
+        ),
+      );
     }
-    delete outgoing.headers.host;
-    const upstream = new WebSocket(`${wsOrigin}${handshake.path}`, handshake.protocols, {
-      headers: outgoing.headers,
-      agent,
-      perMessageDeflate: false,
-      handshakeTimeout: deps.upstreamTimeoutMs,
-    });
 
-    upstream.once('unexpected-response', (_req, response) => {
-      void (async () => {
-        const body = await readAll(response);
-        if (response.statusCode === 401 && credential.renewable && attempt === 'first') {
-          log.info(
-            { event: 'credential.rejected', upstreamStatus: 401 },
-            'upstream refused the websocket handshake; renewing and retrying once',
-          );
-          try {
-            await credential.renew(attachment);
-          } catch (error) {
-            const { message, headers } = credentialUnavailable(route.name, error, deps.redactor);
-            return fail(socket, 'credential_unavailable', message, headers);
-          }
-          deps.credentialMetrics.recordReplay(route.name, credential.provider);
-          return connect(request, socket, head, handshake, 'replay');
-        }
-        writeRawResponse(
-          socket,
-          response.statusCode ?? 502,
-          passableHeaders(response.headers),
-          body,
-        );
-        log.info(
-          {
-            event: 'request',
-            method: 'GET',
-            path: handshake.path.split('?', 1)[0],
-            status: response.statusCode,
-            upstreamStatus: response.statusCode,
-            websocket: true,
-            replayed: attempt === 'replay',
-          },
-          'websocket refused upstream',
-        );
-      })();
-    });
-
-    upstream.once('upgrade', (response) => {
-      const protocol = response.headers['sec-websocket-protocol'];
-      if (protocol) chosenProtocol.set(request, protocol);
-      server101Headers.set(request, response.headers);
-    });
-
-    upstream.once('open', () => {
-      if (socket.destroyed) {
-        upstream.terminate();
-        return;
-      }
-      wss.handleUpgrade(request, socket, head, (client) => {
-        const pair = { client, upstream };
-        open.add(pair);
-        relay(client, upstream);
-        relay(upstream, client);
-        client.once('close', () => open.delete(pair));
-        log.info(
-          {
-            event: 'request',
-            method: 'GET',
-            path: handshake.path.split('?', 1)[0],
-            status: 101,
-            upstreamStatus: 101,
-            websocket: true,
-            replayed: attempt === 'replay',
-          },
-          'websocket open',
+    const aborted = new AbortController();
+    const onClose = () => aborted.abort();
+    socket.once('close', onClose);
+    let upstream: WebSocket | undefined;
+    const send: SendUpstream = (outgoing) =>
+      new Promise((resolve, reject) => {
+        const headers = { ...outgoing.headers };
+        // The upstream client makes its own handshake headers.
+        delete headers.host;
+        for (const name of Object.keys(headers))
+          if (name.startsWith('sec-websocket-')) delete headers[name];
+        const attempt = new WebSocket(`${wsOrigin}${outgoing.path}`, handshake.protocols, {
+          headers,
+          agent,
+          perMessageDeflate: false,
+          handshakeTimeout: deps.upstreamTimeoutMs,
+        });
+        upstream = attempt;
+        // Errors after the handshake settled close the pair (see relay); never unhandled.
+        attempt.on('error', reject);
+        aborted.signal.addEventListener('abort', () => attempt.terminate(), { once: true });
+        attempt.once('unexpected-response', (upgradeRequest, response) => {
+          // The refusal's body is relayed (or read to classify); the request ends with it.
+          response.once('close', () => upgradeRequest.destroy());
+          resolve({
+            status: response.statusCode ?? 502,
+            headers: response.headers,
+            body: response,
+          });
+        });
+        attempt.once('upgrade', (response) =>
+          resolve({ status: 101, headers: response.headers, body: Readable.from([]) }),
         );
       });
-    });
 
-    upstream.once('error', (error) => {
-      if (upstream.readyState === WebSocket.CLOSED || socket.destroyed || socket.writableEnded)
-        return;
-      if (upstream.listenerCount('open') > 0) {
-        fail(
-          socket,
-          'upstream_unreachable',
-          `upstream ${route.upstream.origin}: ${deps.redactor.describe(error)}`,
-        );
-      }
+    const result = await pipeline.forward(
+      { method: 'GET', path, headers: request.headers },
+      send,
+      aborted.signal,
+      trace,
+    );
+    // From here the socket's fate is decided below; an open pair closes through the relay.
+    socket.off('close', onClose);
+    if (result.kind === 'aborted') {
+      upstream?.terminate();
+      socket.destroy();
+      return done(499);
+    }
+    if (result.kind === 'error') return refuse(result.error);
+    const { answer } = result;
+    if (answer.status !== 101) {
+      writeRawResponse(socket, {
+        status: answer.status,
+        headers: withoutContentLength(relayedResponseHeaders(answer.headers)),
+      });
+      answer.body.on('error', () => socket.destroy());
+      answer.body.pipe(socket);
+      return done(answer.status);
+    }
+    const opened = upstream!;
+    await new Promise<void>((resolve) => {
+      if (opened.readyState === WebSocket.OPEN) return resolve();
+      opened.once('open', () => resolve());
+      opened.once('close', () => resolve());
+    });
+    if (socket.destroyed || opened.readyState !== WebSocket.OPEN) {
+      opened.terminate();
+      socket.destroy();
+      return done(499);
+    }
+    accepted.set(request, answer.headers);
+    wss.handleUpgrade(request, socket, head, (client) => {
+      const pair = { client, upstream: opened };
+      open.add(pair);
+      relay(client, opened);
+      relay(opened, client);
+      client.once('close', () => open.delete(pair));
+      done(101);
     });
   };
 
   server.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    if (credential.signsBody) {
-      return fail(
-        socket,
-        'bad_request_target',
-        `route ${route.name} signs each request and does not proxy WebSocket upgrades`,
+    handle(request, socket, head).catch((error: unknown) => {
+      deps.logger.error(
+        { event: 'websocket.failed', route: route.name, message: deps.redactor.describe(error) },
+        'websocket handshake failed',
       );
-    }
-    const admission = admit(request.url ?? '/', request.headers, route.upstream, deps.clientKey);
-    if ('refuse' in admission) return fail(socket, admission.refuse, admission.message);
-    const { path } = admission;
-    const protocols = String(request.headers['sec-websocket-protocol'] ?? '')
-      .split(',')
-      .map((p) => p.trim())
-      .filter(Boolean);
-    void connect(request, socket, head, { path, protocols }, 'first');
+      socket.destroy();
+    });
   });
 
   return {
@@ -262,45 +224,10 @@ function relay(from: WebSocket, to: WebSocket): void {
   from.on('error', () => to.terminate());
 }
 
-/** The client's headers minus the handshake's own, which the upstream client generates. */
-function withoutWebSocketHeaders(headers: Record<string, string>): Record<string, string> {
-  for (const name of Object.keys(headers))
-    if (name.startsWith('sec-websocket-')) delete headers[name];
-  return headers;
-}
-
-/** An upstream refusal's headers as they may be relayed on a raw socket. */
-function passableHeaders(headers: http.IncomingHttpHeaders): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined && !HANDSHAKE_HEADERS.has(name) && name !== 'content-length')
-      out[name] = value;
-  }
-  return out;
-}
-
-async function readAll(stream: http.IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-/** Answers an upgrade request that will not become a WebSocket, then closes the socket. */
-function writeRawResponse(
-  socket: Duplex,
-  status: number,
+/** A refusal is relayed until the connection closes, so its length is not restated. */
+function withoutContentLength(
   headers: Record<string, string | string[]>,
-  body: string | Buffer,
-): void {
-  if (socket.destroyed || socket.writableEnded) return;
-  const payload = Buffer.isBuffer(body) ? body : Buffer.from(body);
-  const lines = [`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}`];
-  for (const [name, value] of Object.entries({
-    ...headers,
-    'content-length': String(payload.length),
-    connection: 'close',
-  })) {
-    for (const item of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${item}`);
-  }
-  socket.end(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`), payload]));
+): Record<string, string | string[]> {
+  delete headers['content-length'];
+  return headers;
 }

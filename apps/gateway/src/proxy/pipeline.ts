@@ -1,0 +1,243 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import type {
+  Attachment,
+  CredentialMetrics,
+  OutgoingRequest,
+  Redactor,
+  RouteCredential,
+} from '@keyless/auth-core';
+import type { Logger } from 'pino';
+import type { RouteConfig } from '../config/gateway-config.ts';
+import { admit } from './admission.ts';
+import { credentialUnavailable } from './credential-unavailable.ts';
+import { credentialSecrets } from './credential-secrets.ts';
+import type { GatewayErrorCode } from './error-codes.ts';
+import { gatewayError, type GatewayErrorResponse } from './gateway-errors.ts';
+import { forwardedRequestHeaders } from './header-hygiene.ts';
+import { readPrefix, type Peeked } from './read-prefix.ts';
+import { scrubAnswer } from './scrub-answer.ts';
+import { SecretMatcher } from './secret-matcher.ts';
+
+/** Error answers read to classify a 401/403 are small; the client still gets the whole body. */
+export const CLASSIFY_PREFIX_BYTES = 64 * 1024;
+
+/** What the upstream answered: an HTTP response, or a WebSocket handshake's answer. */
+export interface UpstreamAnswer {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  /** The answer's body (empty for a 101). Whoever takes the answer consumes or destroys it. */
+  readonly body: Readable;
+}
+
+/** Sends one prepared request upstream: the only transport-specific step. */
+export type SendUpstream = (request: OutgoingRequest) => Promise<UpstreamAnswer>;
+
+/** A client request the pipeline admitted. */
+export interface AdmittedRequest {
+  readonly method: string;
+  /** Upstream path and query, byte for byte. */
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body?: Buffer;
+}
+
+/** What happened to a request, for its log line and metrics. */
+export interface ForwardTrace {
+  replayed: boolean;
+  upstreamStatus?: number;
+  /** When the credential used was obtained, ms epoch. */
+  credentialAcquiredAt?: number;
+}
+
+export type ForwardResult =
+  | { readonly kind: 'answer'; readonly answer: UpstreamAnswer }
+  | { readonly kind: 'error'; readonly error: GatewayErrorResponse }
+  /** The client went away first: nothing is answered. */
+  | { readonly kind: 'aborted' };
+
+export interface PipelineDeps {
+  readonly logger: Logger;
+  readonly redactor: Redactor;
+  readonly credentialMetrics: CredentialMetrics;
+  readonly clientKey: string | undefined;
+}
+
+/**
+ * One route's request pipeline, shared by HTTP requests and WebSocket
+ * handshakes: admission (target, client key) -> header hygiene -> credential
+ * attach -> send -> classify the answer (401, expired 403, read from a bounded
+ * prefix) -> renew -> replay once -> the answer with the credential scrubbed
+ * out. Only sending and relaying differ between the transports.
+ */
+export class RoutePipeline {
+  readonly #route: RouteConfig;
+  readonly #credential: RouteCredential | undefined;
+  readonly #deps: PipelineDeps;
+  readonly #host: string;
+  readonly #redact: (text: string) => string;
+
+  /** `credential` is undefined for a route that is not configured. */
+  constructor(route: RouteConfig, credential: RouteCredential | undefined, deps: PipelineDeps) {
+    this.#route = route;
+    this.#credential = credential;
+    this.#deps = deps;
+    this.#host = new URL(route.upstream.origin).host;
+    this.#redact = (text) => deps.redactor.redact(text);
+  }
+
+  /** True when the credential signs each request's exact bytes (no WebSocket upgrades then). */
+  get signsBody(): boolean {
+    return this.#credential?.signsBody ?? false;
+  }
+
+  /** A gateway-made error in the route's shape, redacted. */
+  error(code: GatewayErrorCode, message: string, headers?: Record<string, string>) {
+    return gatewayError(this.#route.flavor, this.#redact, code, message, headers);
+  }
+
+  /** The upstream path of an acceptable request, or the error that refuses it. */
+  admit(rawTarget: string, headers: IncomingHttpHeaders): string | GatewayErrorResponse {
+    const route = this.#route;
+    if (route.auth.kind === 'unconfigured') {
+      return this.error(
+        'route_not_configured',
+        `route ${route.name} is not configured: set ${route.auth.configuredBy}`,
+      );
+    }
+    const admission = admit(rawTarget, headers, route.upstream, {
+      key: this.#deps.clientKey,
+      headers: route.flavor.clientKeyHeaders,
+    });
+    return 'refuse' in admission ? this.error(admission.refuse, admission.message) : admission.path;
+  }
+
+  /**
+   * Forwards an admitted request: at most one upstream request, plus one replay
+   * when the upstream rejects a renewable credential. `signal` aborts when the
+   * client goes away; a client gone while a rejection is read renews nothing.
+   */
+  async forward(
+    request: AdmittedRequest,
+    send: SendUpstream,
+    signal: AbortSignal,
+    trace: ForwardTrace,
+  ): Promise<ForwardResult> {
+    const credential = this.#credential!;
+    for (const attempt of ['first', 'replay'] as const) {
+      const outgoing = this.#outgoing(request, credential.signsBody);
+      const before = { ...outgoing.headers };
+      let attachment: Attachment;
+      try {
+        attachment = await credential.attach(outgoing);
+      } catch (error) {
+        return { kind: 'error', error: this.#unavailable(error) };
+      }
+      trace.credentialAcquiredAt = attachment.acquiredAt;
+      if (signal.aborted) return ABORTED;
+
+      let answer: UpstreamAnswer;
+      try {
+        answer = await send(outgoing);
+      } catch (error) {
+        return signal.aborted ? ABORTED : { kind: 'error', error: this.#failed(error) };
+      }
+      trace.upstreamStatus = answer.status;
+      const matcher = new SecretMatcher(
+        credentialSecrets(before, outgoing.headers, (value) => this.#redact(value) !== value),
+      );
+
+      if (attempt === 'first' && credential.renewable && isRejectionStatus(answer.status)) {
+        let peeked: Peeked;
+        try {
+          peeked = await readPrefix(answer.body, CLASSIFY_PREFIX_BYTES);
+        } catch (error) {
+          return signal.aborted ? ABORTED : { kind: 'error', error: this.#failed(error) };
+        }
+        if (signal.aborted) {
+          peeked.body.destroy();
+          return ABORTED;
+        }
+        const text = peeked.prefix.toString('utf8');
+        if (this.#route.flavor.rejectsCredential(answer.status, answer.headers, text)) {
+          peeked.body.destroy();
+          this.#deps.logger.info(
+            { event: 'credential.rejected', upstreamStatus: answer.status },
+            'upstream rejected the credential; renewing and replaying once',
+          );
+          try {
+            await credential.renew(attachment);
+          } catch (error) {
+            return { kind: 'error', error: this.#unavailable(error) };
+          }
+          if (signal.aborted) return ABORTED;
+          this.#deps.credentialMetrics.recordReplay(this.#route.name, credential.provider);
+          trace.replayed = true;
+          continue;
+        }
+        answer = { ...answer, body: peeked.body };
+      }
+      return { kind: 'answer', answer: scrubAnswer(answer, matcher) };
+    }
+    throw new Error('unreachable: the replay returns');
+  }
+
+  #outgoing(request: AdmittedRequest, signsBody: boolean): OutgoingRequest {
+    const route = this.#route;
+    const headers = forwardedRequestHeaders(request.headers);
+    for (const [name, value] of Object.entries(route.flavor.defaultHeaders))
+      headers[name] ??= value;
+    Object.assign(headers, route.extraHeaders);
+    headers.host = this.#host;
+    if (request.body?.length) headers['content-length'] = String(request.body.length);
+    return {
+      method: request.method,
+      origin: route.upstream.origin,
+      path: request.path,
+      headers,
+      ...(signsBody ? { body: request.body ?? new Uint8Array() } : {}),
+    };
+  }
+
+  #unavailable(error: unknown): GatewayErrorResponse {
+    const { message, headers } = credentialUnavailable(
+      this.#route.name,
+      error,
+      this.#deps.redactor,
+    );
+    this.#deps.logger.warn({ event: 'credential.unavailable', message }, 'credential unavailable');
+    return this.error('credential_unavailable', message, headers);
+  }
+
+  #failed(error: unknown): GatewayErrorResponse {
+    const message = `upstream ${this.#route.upstream.origin}: ${this.#deps.redactor.describe(error)}`;
+    this.#deps.logger.warn({ event: 'upstream.error', message }, 'upstream request failed');
+    return this.error(isTimeout(error) ? 'upstream_timeout' : 'upstream_unreachable', message);
+  }
+}
+
+const ABORTED = { kind: 'aborted' } as const;
+
+function isRejectionStatus(status: number): boolean {
+  return status === 401 || status === 403;
+}
+
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ETIMEDOUT',
+]);
+
+function isTimeout(error: unknown): boolean {
+  const { code, name, message } = (error ?? {}) as {
+    code?: string;
+    name?: string;
+    message?: string;
+  };
+  return (
+    (code !== undefined && TIMEOUT_CODES.has(code)) ||
+    name === 'TimeoutError' ||
+    /timed out/i.test(message ?? '')
+  );
+}

@@ -1,0 +1,31 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { pipeline } from 'node:stream';
+import type { UpstreamAnswer } from './pipeline.ts';
+import type { SecretMatcher } from './secret-matcher.ts';
+import { secretGuardFor } from './secret-scrubber.ts';
+
+/**
+ * The answer with the request's credential scrubbed out of its headers and,
+ * as it streams, its body, so that an upstream (or a proxy before it) that
+ * reflects the request cannot hand the credential to the agent. Bodies in a
+ * content coding the gateway cannot decode pass unscanned.
+ */
+export function scrubAnswer(answer: UpstreamAnswer, matcher: SecretMatcher): UpstreamAnswer {
+  if (matcher.empty) return answer;
+  const headers: IncomingHttpHeaders = {};
+  for (const [name, value] of Object.entries(answer.headers)) {
+    if (value === undefined) continue;
+    headers[name] = Array.isArray(value)
+      ? value.map((item) => scrubText(item, matcher))
+      : scrubText(value, matcher);
+  }
+  const guard = secretGuardFor(String(answer.headers['content-encoding'] ?? ''), matcher);
+  if (!guard) return { ...answer, headers };
+  // Errors travel to the guard, which the relay consumes; the callback only keeps them handled.
+  const body = pipeline(answer.body, guard, () => {});
+  return { status: answer.status, headers, body };
+}
+
+function scrubText(text: string, matcher: SecretMatcher): string {
+  return matcher.scan(Buffer.from(text)).scrubbed.toString();
+}

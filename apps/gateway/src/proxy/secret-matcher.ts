@@ -1,0 +1,71 @@
+/** What one scan of a window of bytes found. */
+export interface ScanResult {
+  /** The window with every complete occurrence of a secret replaced. */
+  readonly scrubbed: Buffer;
+  /** How many trailing bytes of `scrubbed` may begin a secret: hold them until more bytes come. */
+  readonly hold: number;
+  /** True when at least one secret was replaced. */
+  readonly matched: boolean;
+}
+
+const REPLACEMENT = Buffer.from('[REDACTED]');
+
+/**
+ * Finds secrets in a byte stream that arrives in chunks. The caller scans a
+ * window (what it held back plus the new chunk), emits all but the `hold`
+ * trailing bytes, and prepends those to the next window, so that no secret
+ * split across chunk boundaries escapes, while bytes that cannot begin a
+ * secret are never delayed.
+ */
+export class SecretMatcher {
+  readonly #secrets: readonly Buffer[];
+
+  /** `secrets` in every form they may be echoed in; empty strings are ignored. */
+  constructor(secrets: Iterable<string>) {
+    this.#secrets = [...new Set(secrets)]
+      .filter((secret) => secret.length > 0)
+      .map((secret) => Buffer.from(secret))
+      .sort((a, b) => b.length - a.length);
+  }
+
+  get empty(): boolean {
+    return this.#secrets.length === 0;
+  }
+
+  scan(window: Buffer): ScanResult {
+    let scrubbed = window;
+    let matched = false;
+    for (const secret of this.#secrets) {
+      let at = scrubbed.indexOf(secret);
+      if (at < 0) continue;
+      matched = true;
+      const parts: Buffer[] = [];
+      let from = 0;
+      while (at >= 0) {
+        parts.push(scrubbed.subarray(from, at), REPLACEMENT);
+        from = at + secret.length;
+        at = scrubbed.indexOf(secret, from);
+      }
+      parts.push(scrubbed.subarray(from));
+      scrubbed = Buffer.concat(parts);
+    }
+    return { scrubbed, hold: this.#heldSuffix(scrubbed), matched };
+  }
+
+  /** Length of the longest suffix of `window` that is a proper prefix of a secret. */
+  #heldSuffix(window: Buffer): number {
+    let longest = 0;
+    for (const secret of this.#secrets) {
+      const max = Math.min(secret.length - 1, window.length);
+      for (let length = max; length > longest; length--) {
+        const start = window.length - length;
+        // Cheap first-byte test before comparing the whole candidate.
+        if (window[start] === secret[0] && window.compare(secret, 0, length, start) === 0) {
+          longest = length;
+          break;
+        }
+      }
+    }
+    return longest;
+  }
+}
