@@ -1,4 +1,4 @@
-import { ExchangeError, KeylessError } from '@keyless/auth-core';
+import { ExchangeError, KeylessError, REDACTED, Redactor } from '@keyless/auth-core';
 import { gaxios } from 'google-auth-library';
 import { describe, expect, it } from 'vitest';
 import {
@@ -10,6 +10,7 @@ import {
   GcpImpersonationDeniedError,
   GcpInvalidGrantError,
   GcpProviderNotFoundError,
+  GcpRedirectRefusedError,
   GcpRejectedError,
   GcpServiceAccountNotFoundError,
   GcpUnavailableError,
@@ -20,17 +21,43 @@ import {
 import { GCP_IAM_HOP, GCP_STS_HOP, type GcpHop } from './gcp-hops.ts';
 import { parseGcpConfig } from './parse-gcp-config.ts';
 
-const RESOURCE = 'projects/123456789/locations/global/workloadIdentityPools/github-pool/providers/github-provider';
+const RESOURCE =
+  'projects/123456789/locations/global/workloadIdentityPools/github-pool/providers/github-provider';
 const SA = 'keyless-ci@my-project.iam.gserviceaccount.com';
-const config = parseGcpConfig({ AWF_AUTH_GCP_WORKLOAD_IDENTITY_PROVIDER: RESOURCE, AWF_AUTH_GCP_SERVICE_ACCOUNT: SA });
+const config = parseGcpConfig({
+  AWF_AUTH_GCP_WORKLOAD_IDENTITY_PROVIDER: RESOURCE,
+  AWF_AUTH_GCP_SERVICE_ACCOUNT: SA,
+});
 const STS_URL = new URL('https://sts.googleapis.com/v1/token');
+const SUBJECT_TOKEN =
+  'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOm8vciJ9.c2lnbmF0dXJlLW9mLXRoZS1naXRodWItdG9rZW4';
+const redactor = new Redactor();
+redactor.register(SUBJECT_TOKEN);
+const remoteText = (value: unknown, maxChars?: number) => redactor.remoteText(value, maxChars);
 const IAM_URL = new URL(config.impersonationUrl ?? '');
 
 /** A gaxios error for an HTTP answer, as gaxios builds it (body already read). */
 function httpError(url: URL, status: number, data: unknown): gaxios.GaxiosError {
-  const options = { url, method: 'POST', responseType: 'json', headers: new Headers() } as gaxios.GaxiosOptionsPrepared;
-  const response = { status, statusText: '', ok: false, bodyUsed: true, data, config: options, headers: new Headers() };
-  return new gaxios.GaxiosError(`Request failed with status code ${status}`, options, response as never);
+  const options = {
+    url,
+    method: 'POST',
+    responseType: 'json',
+    headers: new Headers(),
+  } as gaxios.GaxiosOptionsPrepared;
+  const response = {
+    status,
+    statusText: '',
+    ok: false,
+    bodyUsed: true,
+    data,
+    config: options,
+    headers: new Headers(),
+  };
+  return new gaxios.GaxiosError(
+    `Request failed with status code ${status}`,
+    options,
+    response as never,
+  );
 }
 
 /** What StsCredentials throws: the gaxios error's fields copied onto a plain Error. */
@@ -38,13 +65,19 @@ function stsError(status: number, data: { error: string; error_description?: str
   const original = httpError(STS_URL, status, data);
   const converted = new Error(`Error code ${data.error}: ${data.error_description ?? ''}`);
   for (const key of Object.keys(original)) {
-    if (key !== 'message') Object.defineProperty(converted, key, { value: original[key as keyof typeof original], enumerable: true });
+    if (key !== 'message')
+      Object.defineProperty(converted, key, {
+        value: original[key as keyof typeof original],
+        enumerable: true,
+      });
   }
   return converted;
 }
 
 function googleError(status: number, apiStatus: string, message: string, details: unknown[] = []) {
-  return httpError(IAM_URL, status, { error: { code: status, message, status: apiStatus, details } });
+  return httpError(IAM_URL, status, {
+    error: { code: status, message, status: apiStatus, details },
+  });
 }
 
 function networkError(url: URL, code: string): gaxios.GaxiosError {
@@ -79,12 +112,19 @@ const cases: Case[] = [
     type: GcpAudienceMismatchError,
     code: 'KEYLESS_ERR_GCP_AUDIENCE_MISMATCH',
     retryable: false,
-    mentions: ['does not match the expected audience', 'AWF_AUTH_OIDC_AUDIENCE (engine.auth.audience)'],
+    mentions: [
+      'does not match the expected audience',
+      'AWF_AUTH_OIDC_AUDIENCE (engine.auth.audience)',
+    ],
   },
   {
     name: 'STS attribute condition (invalid_grant)',
     hop: GCP_STS_HOP,
-    error: () => stsError(400, { error: 'invalid_grant', error_description: 'The given credential is rejected by the attribute condition.' }),
+    error: () =>
+      stsError(400, {
+        error: 'invalid_grant',
+        error_description: 'The given credential is rejected by the attribute condition.',
+      }),
     type: GcpAttributeConditionError,
     code: 'KEYLESS_ERR_GCP_ATTRIBUTE_CONDITION',
     retryable: false,
@@ -94,7 +134,10 @@ const cases: Case[] = [
     name: 'STS attribute condition (unauthorized_client, as Google sends it today)',
     hop: GCP_STS_HOP,
     error: () =>
-      stsError(400, { error: 'unauthorized_client', error_description: 'The given credential is rejected by the attribute condition.' }),
+      stsError(400, {
+        error: 'unauthorized_client',
+        error_description: 'The given credential is rejected by the attribute condition.',
+      }),
     type: GcpAttributeConditionError,
     code: 'KEYLESS_ERR_GCP_ATTRIBUTE_CONDITION',
     retryable: false,
@@ -112,12 +155,19 @@ const cases: Case[] = [
     type: GcpProviderNotFoundError,
     code: 'KEYLESS_ERR_GCP_PROVIDER_NOT_FOUND',
     retryable: false,
-    mentions: [RESOURCE, 'AWF_AUTH_GCP_WORKLOAD_IDENTITY_PROVIDER (engine.auth.workload-identity-provider)'],
+    mentions: [
+      RESOURCE,
+      'AWF_AUTH_GCP_WORKLOAD_IDENTITY_PROVIDER (engine.auth.workload-identity-provider)',
+    ],
   },
   {
     name: 'STS invalid_grant for an expired token',
     hop: GCP_STS_HOP,
-    error: () => stsError(400, { error: 'invalid_grant', error_description: 'ID Token issued at 1700000000 is stale to sign-in.' }),
+    error: () =>
+      stsError(400, {
+        error: 'invalid_grant',
+        error_description: 'ID Token issued at 1700000000 is stale to sign-in.',
+      }),
     type: GcpInvalidGrantError,
     code: 'KEYLESS_ERR_GCP_INVALID_GRANT',
     retryable: true,
@@ -127,7 +177,10 @@ const cases: Case[] = [
     name: 'STS invalid_grant for a wrong issuer',
     hop: GCP_STS_HOP,
     error: () =>
-      stsError(400, { error: 'invalid_grant', error_description: 'The issuer in ID Token does not match the expected ISSUER.' }),
+      stsError(400, {
+        error: 'invalid_grant',
+        error_description: 'The issuer in ID Token does not match the expected ISSUER.',
+      }),
     type: GcpInvalidGrantError,
     code: 'KEYLESS_ERR_GCP_INVALID_GRANT',
     retryable: false,
@@ -136,7 +189,8 @@ const cases: Case[] = [
   {
     name: 'STS invalid_request',
     hop: GCP_STS_HOP,
-    error: () => stsError(400, { error: 'invalid_request', error_description: 'Invalid value for "scope".' }),
+    error: () =>
+      stsError(400, { error: 'invalid_request', error_description: 'Invalid value for "scope".' }),
     type: GcpRejectedError,
     code: 'KEYLESS_ERR_GCP_REJECTED',
     retryable: false,
@@ -164,9 +218,12 @@ const cases: Case[] = [
     name: 'IAM PERMISSION_DENIED on impersonation',
     hop: GCP_IAM_HOP,
     error: () =>
-      googleError(403, 'PERMISSION_DENIED', "Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).", [
-        { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'IAM_PERMISSION_DENIED' },
-      ]),
+      googleError(
+        403,
+        'PERMISSION_DENIED',
+        "Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).",
+        [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'IAM_PERMISSION_DENIED' }],
+      ),
     type: GcpImpersonationDeniedError,
     code: 'KEYLESS_ERR_GCP_IMPERSONATION_DENIED',
     retryable: false,
@@ -250,7 +307,7 @@ const cases: Case[] = [
 describe('mapGcpError', () => {
   it.each(cases)('maps $name', ({ hop, error, type, code, retryable, mentions }) => {
     const input = error();
-    const mapped = mapGcpError(input, { hop, config });
+    const mapped = mapGcpError(input, { hop, config, remoteText });
     expect(mapped).toBeInstanceOf(type);
     expect(mapped).toBeInstanceOf(ExchangeError);
     const exchange = mapped as GcpExchangeError;
@@ -266,23 +323,32 @@ describe('mapGcpError', () => {
   });
 
   it('keeps the STS status and reason for doctor and the 503 body', () => {
-    const mapped = mapGcpError(stsError(400, { error: 'invalid_grant', error_description: 'audience mismatch' }), {
-      hop: GCP_STS_HOP,
-      config,
-    }) as GcpExchangeError;
+    const mapped = mapGcpError(
+      stsError(400, { error: 'invalid_grant', error_description: 'audience mismatch' }),
+      {
+        hop: GCP_STS_HOP,
+        config,
+        remoteText,
+      },
+    ) as GcpExchangeError;
     expect(mapped.upstreamStatus).toBe(400);
     expect(mapped.reason).toBe('invalid_grant: audience mismatch');
   });
 
   it('passes KeylessErrors (e.g. from minting the GitHub token) through unchanged', () => {
     const minting = new ExchangeError('KEYLESS_ERR_OIDC', 'github-oidc', 'no id-token: write');
-    expect(mapGcpError(minting, { hop: GCP_STS_HOP, config })).toBe(minting);
+    expect(mapGcpError(minting, { hop: GCP_STS_HOP, config, remoteText })).toBe(minting);
     const keyless = new KeylessError('KEYLESS_ERR_X', 500, 'x');
-    expect(mapGcpError(keyless, { hop: GCP_IAM_HOP, config })).toBe(keyless);
+    expect(mapGcpError(keyless, { hop: GCP_IAM_HOP, config, remoteText })).toBe(keyless);
   });
 
   it('reports a cancelled exchange as aborted, not as a network failure', () => {
-    const mapped = mapGcpError(networkError(STS_URL, 'ECONNRESET'), { hop: GCP_STS_HOP, config, aborted: true });
+    const mapped = mapGcpError(networkError(STS_URL, 'ECONNRESET'), {
+      hop: GCP_STS_HOP,
+      config,
+      aborted: true,
+      remoteText,
+    });
     expect(mapped).toBeInstanceOf(GcpAbortedError);
     expect((mapped as GcpExchangeError).retryable).toBe(false);
   });
@@ -291,8 +357,44 @@ describe('mapGcpError', () => {
     const mapped = mapGcpError(httpError(STS_URL, 502, `<html>\n${'x'.repeat(5000)}</html>`), {
       hop: GCP_STS_HOP,
       config,
+      remoteText,
     }) as GcpExchangeError;
     expect(mapped.reason?.length).toBeLessThanOrEqual(300);
     expect(mapped.message).not.toContain('\n');
+  });
+
+  it('redacts an echoed subject token before cutting: no piece of it survives the bound', () => {
+    const description = `${'x'.repeat(280)} ${SUBJECT_TOKEN}`;
+    const mapped = mapGcpError(
+      stsError(400, { error: 'invalid_grant', error_description: description }),
+      {
+        hop: GCP_STS_HOP,
+        config,
+        remoteText,
+      },
+    ) as GcpExchangeError;
+    expect(mapped.reason?.length).toBeLessThanOrEqual(300);
+    expect(mapped.message).not.toContain(SUBJECT_TOKEN.slice(0, 16));
+    const unbounded = mapGcpError(
+      stsError(400, { error: 'invalid_grant', error_description: `short ${SUBJECT_TOKEN}` }),
+      {
+        hop: GCP_STS_HOP,
+        config,
+        remoteText,
+      },
+    );
+    expect(unbounded.message).toContain(`short ${REDACTED}`);
+  });
+
+  it("names a redirect instead of blaming STS for the other host's answer", () => {
+    const error = httpError(STS_URL, 307, '<html>login</html>');
+    error.response?.headers.set('location', 'http://portal.example:8080/login?next=/v1/token');
+    const mapped = mapGcpError(error, { hop: GCP_STS_HOP, config, remoteText });
+    expect(mapped).toBeInstanceOf(GcpRedirectRefusedError);
+    expect(mapped.code).toBe('KEYLESS_ERR_GCP_REDIRECT_REFUSED');
+    expect(mapped.message).toBe(
+      'GCP STS at https://sts.googleapis.com answered HTTP 307, a redirect to http://portal.example:8080: refused, tokens are never sent to another host',
+    );
+    expect(mapped.fix).toContain('AWF_AUTH_GCP_TOKEN_URL');
   });
 });

@@ -1,10 +1,12 @@
 import { ExchangeError, KeylessError, settingLabel } from '@keyless/auth-core';
 import { GCP_IAM_HOP, GCP_STS_HOP, type GcpHop } from './gcp-hops.ts';
 import {
+  GCP_IAM_CREDENTIALS_URL,
   GCP_OIDC_AUDIENCE,
   GCP_SCOPE,
   GCP_SERVICE_ACCOUNT,
   GCP_TOKEN_LIFETIME,
+  GCP_TOKEN_URL,
   GCP_WORKLOAD_IDENTITY_PROVIDER,
 } from './gcp-settings.ts';
 import type { GcpConfig } from './parse-gcp-config.ts';
@@ -24,7 +26,14 @@ export class GcpExchangeError extends ExchangeError {
   readonly reason: string | undefined;
   readonly upstreamStatus: number | undefined;
 
-  constructor(code: string, hop: GcpHop, message: string, fix: string, retryable: boolean, details: GcpErrorDetails) {
+  constructor(
+    code: string,
+    hop: GcpHop,
+    message: string,
+    fix: string,
+    retryable: boolean,
+    details: GcpErrorDetails,
+  ) {
     super(code, hop, details.reason ? `${message}: ${details.reason}` : message, {
       fix,
       retryable,
@@ -150,7 +159,9 @@ export class GcpRejectedError extends GcpExchangeError {
     super(
       'KEYLESS_ERR_GCP_REJECTED',
       hop,
-      hop === GCP_STS_HOP ? 'GCP STS rejected the token exchange' : 'IAM Credentials rejected the impersonation',
+      hop === GCP_STS_HOP
+        ? 'GCP STS rejected the token exchange'
+        : 'IAM Credentials rejected the impersonation',
       hop === GCP_STS_HOP
         ? `Check the workload identity provider configuration and ${GCP_SCOPE.env} against the reason above.`
         : `Check ${GCP_TOKEN_LIFETIME.env} (over 3600 s needs the lifetime-extension org policy) and ${GCP_SCOPE.env}.`,
@@ -206,10 +217,36 @@ export class GcpMalformedAnswerError extends GcpExchangeError {
   }
 }
 
+/**
+ * A 3xx answer: the exchange never follows a redirect, since following it would
+ * hand the GitHub token (STS) or the federated token (IAM) to whatever host it names.
+ */
+export class GcpRedirectRefusedError extends GcpExchangeError {
+  constructor(hop: GcpHop, endpoint: string, target: string | undefined, details: GcpErrorDetails) {
+    const service = hop === GCP_STS_HOP ? 'GCP STS' : 'IAM Credentials';
+    super(
+      'KEYLESS_ERR_GCP_REDIRECT_REFUSED',
+      hop,
+      `${service} at ${endpoint} answered HTTP ${details.upstreamStatus ?? '3xx'}, a redirect${target ? ` to ${target}` : ''}: refused, tokens are never sent to another host`,
+      `Set ${hop === GCP_STS_HOP ? GCP_TOKEN_URL.env : GCP_IAM_CREDENTIALS_URL.env} to the final endpoint, or remove the proxy or portal in between that redirects.`,
+      false,
+      details,
+    );
+    this.name = 'GcpRedirectRefusedError';
+  }
+}
+
 /** The exchange was cancelled (shutdown). */
 export class GcpAbortedError extends GcpExchangeError {
   constructor(hop: GcpHop, details: GcpErrorDetails) {
-    super('KEYLESS_ERR_GCP_ABORTED', hop, 'The GCP token exchange was cancelled', 'None needed: the gateway is shutting down.', false, details);
+    super(
+      'KEYLESS_ERR_GCP_ABORTED',
+      hop,
+      'The GCP token exchange was cancelled',
+      'None needed: the gateway is shutting down.',
+      false,
+      details,
+    );
     this.name = 'GcpAbortedError';
   }
 }
@@ -235,18 +272,20 @@ interface HttpFailure {
   readonly message?: unknown;
   readonly cause?: unknown;
   readonly config?: { readonly url?: unknown };
-  readonly response?: { readonly status?: unknown; readonly data?: unknown };
+  readonly response?: {
+    readonly status?: unknown;
+    readonly data?: unknown;
+    readonly headers?: unknown;
+  };
 }
 
 const asRecord = (value: unknown): Record<string, unknown> | undefined =>
   typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
-const asString = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+const asString = (value: unknown): string | undefined =>
+  typeof value === 'string' ? value : undefined;
 
-/** One line, bounded: remote texts end up in logs and 503 bodies. */
-function oneLine(text: string): string {
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > 300 ? `${line.slice(0, 297)}...` : line;
-}
+/** Remote text made safe for an error message: redacted, then one bounded line (`AcquireContext.remoteText`). */
+export type RemoteText = (value: unknown, maxChars?: number) => string;
 
 interface RemoteError {
   /** OAuth `error` (STS) or Google `status` (IAM), e.g. `invalid_grant`, `PERMISSION_DENIED`. */
@@ -257,38 +296,66 @@ interface RemoteError {
 }
 
 /** Reads an STS OAuth error (`{error, error_description}`) or a Google API error (`{error: {code, message, status}}`). */
-function readRemoteError(data: unknown): RemoteError {
+function readRemoteError(data: unknown, oneLine: RemoteText): RemoteError {
   const body = asRecord(data);
   const error = body?.error;
   if (typeof error === 'string') {
     const description = asString(body?.error_description);
-    return { kind: error, reason: oneLine(description ? `${error}: ${description}` : error), infoReasons: [] };
+    return {
+      kind: error,
+      reason: oneLine(description ? `${error}: ${description}` : error),
+      infoReasons: [],
+    };
   }
   const google = asRecord(error);
   if (google) {
     const status = asString(google.status);
     const message = asString(google.message) ?? '';
     const details = Array.isArray(google.details) ? google.details : [];
-    const infoReasons = details.map((detail) => asString(asRecord(detail)?.reason)).filter((r) => r !== undefined);
-    return { kind: status, reason: oneLine(status ? `${status}: ${message}` : message), infoReasons };
+    const infoReasons = details
+      .map((detail) => asString(asRecord(detail)?.reason))
+      .filter((r) => r !== undefined);
+    return {
+      kind: status,
+      reason: oneLine(status ? `${status}: ${message}` : message),
+      infoReasons,
+    };
   }
-  if (typeof data === 'string' && data.trim()) return { kind: undefined, reason: oneLine(data), infoReasons: [] };
+  if (typeof data === 'string' && data.trim())
+    return { kind: undefined, reason: oneLine(data), infoReasons: [] };
   return { kind: undefined, reason: undefined, infoReasons: [] };
 }
 
 /** The innermost system error code (ECONNREFUSED, ENOTFOUND, TimeoutError, ...) of an error chain. */
-function networkDetail(error: unknown): string | undefined {
+function networkDetail(error: unknown, oneLine: RemoteText): string | undefined {
   const seen = new Set<unknown>();
   let current: unknown = error;
   let detail: string | undefined;
   while (current && typeof current === 'object' && !seen.has(current)) {
     seen.add(current);
     const failure = current as HttpFailure;
-    const code = asString(failure.code) ?? (failure.name === 'TimeoutError' ? 'TimeoutError' : undefined);
+    const code =
+      asString(failure.code) ?? (failure.name === 'TimeoutError' ? 'TimeoutError' : undefined);
     if (code) detail = code;
     current = failure.cause;
   }
-  return detail ?? asString((error as HttpFailure | undefined)?.message);
+  return detail ?? oneLine(error);
+}
+
+/** The origin a 3xx answer points to (never its path or query, which may carry anything). */
+function redirectOrigin(headers: unknown, oneLine: RemoteText): string | undefined {
+  // A WHATWG Headers, though not necessarily this realm's (undici's own fetch builds its own).
+  const get = asRecord(headers)?.get;
+  const location =
+    typeof get === 'function'
+      ? asString(get.call(headers, 'location'))
+      : asString(asRecord(headers)?.location);
+  if (!location) return undefined;
+  try {
+    return oneLine(new URL(location).origin);
+  } catch {
+    return 'an unparsable location';
+  }
 }
 
 function endpointOf(failure: HttpFailure | undefined, hop: GcpHop, config: GcpConfig): string {
@@ -309,6 +376,8 @@ export interface GcpFailureContext {
   readonly config: GcpConfig;
   /** True when the acquisition was cancelled. */
   readonly aborted?: boolean;
+  /** The core's redact-then-bound path for every remote text quoted. */
+  readonly remoteText: RemoteText;
 }
 
 /**
@@ -316,7 +385,10 @@ export interface GcpFailureContext {
  * as plain Errors carrying `response.data`) to a typed error with a fix.
  * KeylessErrors (e.g. from minting the GitHub token) pass through unchanged.
  */
-export function mapGcpError(error: unknown, { hop, config, aborted = false }: GcpFailureContext): KeylessError {
+export function mapGcpError(
+  error: unknown,
+  { hop, config, aborted = false, remoteText: oneLine }: GcpFailureContext,
+): KeylessError {
   if (error instanceof KeylessError) return error;
   const failure = asRecord(error) as HttpFailure | undefined;
   const response = failure?.response;
@@ -326,39 +398,67 @@ export function mapGcpError(error: unknown, { hop, config, aborted = false }: Gc
   if (response === undefined) {
     // A gaxios error without an answer is a network failure; anything else is unexpected.
     if (failure?.config !== undefined) {
-      const detail = networkDetail(error);
+      const detail = networkDetail(error, oneLine);
       return new GcpUnreachableError(hop, endpointOf(failure, hop, config), {
         reason: detail ? oneLine(detail) : undefined,
         cause: error,
       });
     }
-    const message = error instanceof Error ? error.message : String(error);
-    return new GcpExchangeFailedError(hop, { reason: oneLine(message), cause: error });
+    return new GcpExchangeFailedError(hop, { reason: oneLine(error), cause: error });
   }
 
   const status = typeof response.status === 'number' ? response.status : 0;
-  const remote = readRemoteError(response.data);
-  const details: GcpErrorDetails = { reason: remote.reason ?? `HTTP ${status}`, upstreamStatus: status, cause: error };
+  if (status >= 300 && status < 400) {
+    // The other host's answer is not GCP's: only the redirect itself is reported.
+    return new GcpRedirectRefusedError(
+      hop,
+      endpointOf(failure, hop, config),
+      redirectOrigin(response.headers, oneLine),
+      {
+        upstreamStatus: status,
+        cause: error,
+      },
+    );
+  }
+  const remote = readRemoteError(response.data, oneLine);
+  const details: GcpErrorDetails = {
+    reason: remote.reason ?? `HTTP ${status}`,
+    upstreamStatus: status,
+    cause: error,
+  };
   const text = remote.reason ?? '';
 
   if (status >= 500 || status === 429) return new GcpUnavailableError(hop, details);
-  if (remote.infoReasons.includes('SERVICE_DISABLED') || /has not been used in project|it is disabled/i.test(text)) {
+  if (
+    remote.infoReasons.includes('SERVICE_DISABLED') ||
+    /has not been used in project|it is disabled/i.test(text)
+  ) {
     const project = /project[s/ ]+(\d+)/i.exec(text)?.[1] ?? config.provider.projectNumber;
     return new GcpApiDisabledError(hop, project, details);
   }
   if (hop === GCP_STS_HOP) {
-    if (remote.kind === 'invalid_target') return new GcpProviderNotFoundError(config.provider.resource, details);
+    if (remote.kind === 'invalid_target')
+      return new GcpProviderNotFoundError(config.provider.resource, details);
     if (/attribute condition/i.test(text)) return new GcpAttributeConditionError(details);
     if (remote.kind === 'invalid_grant' && /\baudience\b/i.test(text)) {
-      return new GcpAudienceMismatchError(config.oidcAudience, defaultOidcAudience(config.provider), details);
+      return new GcpAudienceMismatchError(
+        config.oidcAudience,
+        defaultOidcAudience(config.provider),
+        details,
+      );
     }
     if (remote.kind === 'invalid_grant') return new GcpInvalidGrantError(details);
     return new GcpRejectedError(hop, details);
   }
   const serviceAccount = config.serviceAccount ?? '(no service account)';
   if (status === 403 || remote.kind === 'PERMISSION_DENIED') {
-    return new GcpImpersonationDeniedError(serviceAccount, poolPrincipalSet(config.provider), details);
+    return new GcpImpersonationDeniedError(
+      serviceAccount,
+      poolPrincipalSet(config.provider),
+      details,
+    );
   }
-  if (status === 404 || remote.kind === 'NOT_FOUND') return new GcpServiceAccountNotFoundError(serviceAccount, details);
+  if (status === 404 || remote.kind === 'NOT_FOUND')
+    return new GcpServiceAccountNotFoundError(serviceAccount, details);
   return new GcpRejectedError(hop, details);
 }

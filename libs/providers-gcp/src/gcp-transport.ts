@@ -22,18 +22,26 @@ export interface GcpTransportInit {
 type FetchImplementation = NonNullable<gaxios.GaxiosOptions['fetchImplementation']>;
 
 /** The token field of each hop's answer: STS `access_token`, IAM Credentials `accessToken`. */
-const TOKEN_FIELD: Record<GcpHop, string> = { [GCP_STS_HOP]: 'access_token', [GCP_IAM_HOP]: 'accessToken' };
+const TOKEN_FIELD: Record<GcpHop, string> = {
+  [GCP_STS_HOP]: 'access_token',
+  [GCP_IAM_HOP]: 'accessToken',
+};
 
 /**
  * Registers the answer's token and checks its shape: the SDK assumes a JSON
  * object and would crash with a TypeError on, say, a captive portal's HTML.
  */
 function acceptAnswer(hop: GcpHop, data: unknown, registerSecret: (value: string) => void): void {
-  if (typeof data !== 'object' || data === null) throw new GcpMalformedAnswerError(hop, 'a JSON object');
+  if (typeof data !== 'object' || data === null)
+    throw new GcpMalformedAnswerError(hop, 'a JSON object');
   const token = (data as Record<string, unknown>)[TOKEN_FIELD[hop]];
-  if (typeof token !== 'string' || !token) throw new GcpMalformedAnswerError(hop, `"${TOKEN_FIELD[hop]}"`);
+  if (typeof token !== 'string' || !token)
+    throw new GcpMalformedAnswerError(hop, `"${TOKEN_FIELD[hop]}"`);
   registerSecret(token);
-  if (hop !== GCP_STS_HOP && !Number.isFinite(Date.parse(String((data as Record<string, unknown>).expireTime)))) {
+  if (
+    hop !== GCP_STS_HOP &&
+    !Number.isFinite(Date.parse(String((data as Record<string, unknown>).expireTime)))
+  ) {
     throw new GcpMalformedAnswerError(hop, 'a valid "expireTime"');
   }
 }
@@ -46,7 +54,8 @@ function acceptAnswer(hop: GcpHop, data: unknown, registerSecret: (value: string
  *   answers without one;
  * - no SDK retries (the core owns retries with backoff; gaxios would retry a
  *   5xx three times with its own delays) and `context.signal` cancels the call;
- * - egress through undici with the configured proxy dispatcher.
+ * - egress through undici with the configured proxy dispatcher;
+ * - never follows a redirect (`redirect: 'manual'`).
  */
 export class GcpTransport extends gaxios.Gaxios {
   readonly #init: GcpTransportInit;
@@ -58,6 +67,9 @@ export class GcpTransport extends gaxios.Gaxios {
       undiciFetch(input as Parameters<typeof undiciFetch>[0], {
         ...(requestInit as Parameters<typeof undiciFetch>[1]),
         dispatcher,
+        // fetch follows redirects by default, re-POSTing the GitHub token (STS) to any origin,
+        // plain http included: a 3xx is returned as is and gaxios rejects it (mapGcpError names it).
+        redirect: 'manual',
       }) as unknown as ReturnType<FetchImplementation>;
     super({ fetchImplementation, timeout: init.timeoutMs ?? GCP_HOP_TIMEOUT_MS });
     this.#init = init;
