@@ -9,7 +9,7 @@ import type { TestExchange } from './testing/test-plugin.ts';
 let exchanges: Array<{ audience: string; signal: AbortSignal }>;
 let pool: CredentialPool;
 
-const exchange: TestExchange = async (_idToken, config, signal) => {
+const exchange: TestExchange = async (_idToken, config, { signal }) => {
   exchanges.push({ audience: config.audience, signal });
   await new Promise((resolve) => setTimeout(resolve, 50));
   return { accessToken: `token-for-${config.audience}`, expiresAt: Date.now() + 3_600_000 };

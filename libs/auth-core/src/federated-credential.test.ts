@@ -32,7 +32,7 @@ let mode: 'ok' | 'fail';
 let signals: AbortSignal[];
 let credential: RouteCredential | undefined;
 
-const exchange: TestExchange = async (idToken, _config, signal) => {
+const exchange: TestExchange = async (idToken, _config, { signal }) => {
   exchanged.push(idToken);
   signals.push(signal);
   await new Promise((resolve) => setTimeout(resolve, 120));

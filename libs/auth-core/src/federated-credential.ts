@@ -1,11 +1,16 @@
 import type { Logger } from 'pino';
+import { getGlobalDispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { CredentialCache } from './credential-cache.ts';
 import type { CredentialCacheOptions, CredentialEvent } from './credential-cache.ts';
 import type { CredentialMetrics } from './credential-metrics.ts';
+import { egressProxySecrets } from './egress.ts';
+import type { EgressProxy } from './egress.ts';
 import { KeylessError, ExchangeError } from './errors.ts';
 import { GITHUB_OIDC_HOP } from './github-oidc.ts';
 import type { IdTokenMinter } from './github-oidc.ts';
 import type { AcquireContext, AcquiredCredential, ProviderPlugin } from './plugin.ts';
+import { createPluginEgress } from './plugin-egress.ts';
 import type { Redactor } from './redaction.ts';
 import type { RouteCredential } from './route-credential.ts';
 
@@ -26,6 +31,14 @@ export interface FederatedCredentialSharedOptions {
   waitTimeoutMs?: number;
   /** Engine tunables and seams (clock in ms epoch, random, policy) for tests. */
   engine?: Pick<CredentialCacheOptions<unknown>, 'acquireTimeoutMs' | 'policy' | 'now' | 'random'>;
+  /** The exchanges' egress, handed to plugins as `AcquireContext.egress`; default direct. */
+  egress?: ExchangeEgress;
+}
+
+/** The parsed egress proxy and the process's dispatcher built from it (`createEgressDispatcher`). */
+export interface ExchangeEgress {
+  readonly proxy: EgressProxy;
+  readonly dispatcher: Dispatcher;
 }
 
 /** Options of `federatedCredential`. */
@@ -54,6 +67,13 @@ export function federatedCredential<C, M>(
   const now = options.engine?.now ?? (() => Date.now());
   const auth = options.auth ?? DEFAULT_AUTH_TYPE;
   const logger = options.logger.child({ provider: plugin.name, auth });
+  // Parsed once by the caller; its password is registered here, before any exchange can log it.
+  const egressProxy = options.egress?.proxy ?? {};
+  for (const secret of egressProxySecrets(egressProxy)) redactor.register(secret);
+  const egress = createPluginEgress(
+    egressProxy,
+    options.egress?.dispatcher ?? getGlobalDispatcher(),
+  );
   // Exchanges run one at a time (single flight), so the latest attempt's hops are the ones an event reports.
   let hops: HopRecord[] = [];
 
@@ -77,6 +97,7 @@ export function federatedCredential<C, M>(
     hops = record;
     const context: AcquireContext = {
       signal,
+      egress,
       registerSecret: (value) => redactor.register(value),
       hop: (name, run) => timeHop(record, name, run),
       mintIdToken: (audience) =>

@@ -7,6 +7,8 @@ export * from './logger.ts';
 export * from './jwt-claims.ts';
 export * from './github-oidc.ts';
 export * from './egress.ts';
+export * from './egress-agent.ts';
+export * from './plugin-egress.ts';
 export * from './agent-proxy-support.ts';
 export * from './refresh-policy.ts';
 export * from './credential-cache.ts';

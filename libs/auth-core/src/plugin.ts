@@ -1,3 +1,5 @@
+import type { Agent } from 'node:http';
+import type { Dispatcher } from 'undici';
 import type { Environment, Setting } from './settings.ts';
 
 /**
@@ -59,6 +61,30 @@ export interface AcquireContext {
   hop<T>(name: string, run: () => Promise<T>): Promise<T>;
   /** Aborted on shutdown. */
   readonly signal: AbortSignal;
+  /** The only way out to token endpoints: the configured egress proxy, parsed once by the core. */
+  readonly egress: PluginEgress;
+}
+
+/**
+ * Outbound connections of an exchange, with the same proxy and NO_PROXY rules
+ * as the upstream traffic. The core parsed HTTPS_PROXY / HTTP_PROXY / NO_PROXY
+ * and registered the proxy password: a plugin reads no proxy variable itself.
+ */
+export interface PluginEgress {
+  /** For fetch-based hops (undici `fetch` / `request`). Shared by the process: never close it. */
+  readonly dispatcher: Dispatcher;
+  /**
+   * The proxy URL a connection to `target` goes through, or undefined for a
+   * direct one (for SDKs that take a proxy URL, and for error messages: show
+   * only its host, the URL may carry the password).
+   */
+  proxyUrlFor(target: string | URL): string | undefined;
+  /**
+   * A new Node agent (an https.Agent for https://) for SDKs that take one:
+   * connections to `target` through `proxyUrlFor(target)` or direct, TLS
+   * verified. Keep-alive off unless asked. The caller destroys it.
+   */
+  createAgent(target: string | URL, options?: { keepAlive?: boolean }): Agent;
 }
 
 /** A request about to leave for the upstream. */

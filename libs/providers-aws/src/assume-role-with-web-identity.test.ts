@@ -1,7 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { AcquireContext, Environment } from '@keyless/auth-core';
+import { parseEgressProxy, type Environment } from '@keyless/auth-core';
+import { fakeAcquireContext, type FakeAcquireContext } from '@keyless/auth-core/testing';
 import { awsPlugin } from './aws-plugin.ts';
 import {
   AwsAccessDeniedError,
@@ -53,9 +54,11 @@ interface Recorded {
 type Responder = (request: Recorded, response: http.ServerResponse) => void;
 
 const servers: http.Server[] = [];
+const contexts: FakeAcquireContext[] = [];
 
 afterEach(async () => {
   vi.unstubAllEnvs();
+  await Promise.all(contexts.splice(0).map((context) => context.close()));
   await Promise.all(
     servers.splice(0).map((server) => {
       server.closeAllConnections();
@@ -113,23 +116,14 @@ const xml =
     response.end(body);
   };
 
-function fakeContext(signal: AbortSignal = new AbortController().signal) {
-  const secrets: string[] = [];
-  const hops: string[] = [];
-  const audiences: string[] = [];
-  const context: AcquireContext = {
-    async mintIdToken(audience) {
-      audiences.push(audience);
-      return WEB_IDENTITY_TOKEN;
-    },
-    registerSecret: (value) => secrets.push(value),
-    hop: (name, run) => {
-      hops.push(name);
-      return run();
-    },
-    signal,
-  };
-  return { context, secrets, hops, audiences };
+/** A recording context whose egress is the proxy `proxyEnv` configures (direct when empty). */
+function fakeContext(proxyEnv: Environment = {}) {
+  const context = fakeAcquireContext({
+    mint: async () => WEB_IDENTITY_TOKEN,
+    egress: parseEgressProxy(proxyEnv),
+  });
+  contexts.push(context);
+  return { context, secrets: context.secrets, hops: context.hops, audiences: context.audiences };
 }
 
 function config(env: Environment) {
@@ -219,8 +213,8 @@ describe('assumeRoleWithWebIdentity through the real SDK', () => {
     const proxy = await startServer(xml(200, SUCCESS));
     const target = await closedPortUrl('http');
     const credential = await awsPlugin.acquire(
-      config({ AWS_ENDPOINT_URL_STS: target, HTTP_PROXY: proxy.url }),
-      fakeContext().context,
+      config({ AWS_ENDPOINT_URL_STS: target }),
+      fakeContext({ HTTP_PROXY: proxy.url }).context,
     );
     expect(credential.expiresAt).toBe(Date.parse(EXPIRATION));
     // A forward proxy receives the absolute-form target.
@@ -234,8 +228,8 @@ describe('assumeRoleWithWebIdentity through the real SDK', () => {
     const proxy = await startServer(xml(500, ''));
     const target = await closedPortUrl('https');
     const failure = awsPlugin.acquire(
-      config({ AWS_ENDPOINT_URL_STS: target, HTTPS_PROXY: proxy.url }),
-      fakeContext().context,
+      config({ AWS_ENDPOINT_URL_STS: target }),
+      fakeContext({ HTTPS_PROXY: proxy.url }).context,
     );
     await expect(failure).rejects.toBeInstanceOf(AwsStsUnreachableError);
     expect(proxy.connects).toEqual([new URL(target).host]);
@@ -245,8 +239,8 @@ describe('assumeRoleWithWebIdentity through the real SDK', () => {
     const proxy = await startServer(xml(500, ''));
     const target = await closedPortUrl('https');
     const failure = awsPlugin.acquire(
-      config({ AWS_ENDPOINT_URL_STS: target, HTTP_PROXY: proxy.url }),
-      fakeContext().context,
+      config({ AWS_ENDPOINT_URL_STS: target }),
+      fakeContext({ HTTP_PROXY: proxy.url }).context,
     );
     await expect(failure).rejects.toBeInstanceOf(AwsStsUnreachableError);
     expect(proxy.connects).toEqual([new URL(target).host]);
@@ -266,21 +260,18 @@ describe('assumeRoleWithWebIdentity through the real SDK', () => {
     const proxy = await startServer(xml(500, ''));
     const sts = await startServer(xml(200, SUCCESS));
     await awsPlugin.acquire(
-      config({ AWS_ENDPOINT_URL_STS: sts.url, HTTP_PROXY: proxy.url, NO_PROXY: '127.0.0.1' }),
-      fakeContext().context,
+      config({ AWS_ENDPOINT_URL_STS: sts.url }),
+      fakeContext({ HTTP_PROXY: proxy.url, NO_PROXY: '127.0.0.1' }).context,
     );
     expect(sts.requests).toHaveLength(1);
     expect(proxy.requests).toHaveLength(0);
   });
 
   it('honours the abort signal while STS has not answered', async () => {
-    const controller = new AbortController();
+    const { context } = fakeContext();
     // Never answers; aborting is the only way out.
-    const sts = await startServer(() => controller.abort());
-    const failure = awsPlugin.acquire(
-      config({ AWS_ENDPOINT_URL_STS: sts.url }),
-      fakeContext(controller.signal).context,
-    );
+    const sts = await startServer(() => context.controller.abort());
+    const failure = awsPlugin.acquire(config({ AWS_ENDPOINT_URL_STS: sts.url }), context);
     await expect(failure).rejects.toBeInstanceOf(AwsStsUnreachableError);
     expect(sts.requests).toHaveLength(1);
   });

@@ -1,4 +1,5 @@
 import { fromWebToken } from '@aws-sdk/credential-providers';
+import type { PluginEgress } from '@keyless/auth-core';
 import type { AwsConfig } from './parse-aws-config.ts';
 import { createStsRequestHandler } from './sts-request-handler.ts';
 
@@ -17,6 +18,8 @@ export interface AssumeRoleRequest {
   /** A freshly minted GitHub OIDC token. */
   readonly webIdentityToken: string;
   readonly signal: AbortSignal;
+  /** The core's egress: the STS call goes through its proxy (the AWS SDK reads no proxy variable). */
+  readonly egress: PluginEgress;
 }
 
 /** The network seam of the plugin: one real STS call per invocation, never cached. */
@@ -31,8 +34,9 @@ export const assumeRoleWithWebIdentity: AssumeRoleWithWebIdentity = async ({
   config,
   webIdentityToken,
   signal,
+  egress,
 }) => {
-  const requestHandler = createStsRequestHandler(config.egress, signal);
+  const requestHandler = createStsRequestHandler(egress, signal);
   try {
     const provider = fromWebToken({
       roleArn: config.roleArn,

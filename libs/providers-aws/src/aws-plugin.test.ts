@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ExchangeError } from '@keyless/auth-core';
-import type { AcquireContext, OutgoingRequest } from '@keyless/auth-core';
+import type { OutgoingRequest } from '@keyless/auth-core';
+import { fakeAcquireContext } from '@keyless/auth-core/testing';
 import type { AssumeRoleRequest, StsCredentials } from './assume-role-with-web-identity.ts';
 import { awsPlugin, createAwsPlugin } from './aws-plugin.ts';
 import { AWS_SETTINGS } from './aws-settings.ts';
@@ -23,20 +24,8 @@ const ANSWER: StsCredentials = {
 };
 
 function fakeContext() {
-  const events: string[] = [];
-  const context: AcquireContext = {
-    async mintIdToken(audience) {
-      events.push(`mint:${audience}`);
-      return TOKEN;
-    },
-    registerSecret: (value) => events.push(`secret:${value}`),
-    async hop(name, run) {
-      events.push(`hop:${name}`);
-      return run();
-    },
-    signal: new AbortController().signal,
-  };
-  return { context, events };
+  const context = fakeAcquireContext({ mint: async () => TOKEN });
+  return { context, events: context.events };
 }
 
 afterEach(() => {
@@ -87,30 +76,20 @@ describe('awsPlugin', () => {
     expect(calls[0]!.webIdentityToken).toBe(TOKEN);
     expect(calls[0]!.config).toBe(CONFIG);
     expect(calls[0]!.signal).toBe(context.signal);
+    expect(calls[0]!.egress).toBe(context.egress);
     expect(CONFIG.roleSessionName).toBe('keyless-55-3');
     expect(CONFIG.durationSeconds).toBe(1200);
     expect(events).toEqual([
-      'mint:sts.amazonaws.com',
-      'hop:aws-sts',
-      `secret:${ANSWER.accessKeyId}`,
-      `secret:${ANSWER.secretAccessKey}`,
-      `secret:${ANSWER.sessionToken}`,
+      'mint sts.amazonaws.com',
+      'hop aws-sts',
+      `secret ${ANSWER.accessKeyId}`,
+      `secret ${ANSWER.secretAccessKey}`,
+      `secret ${ANSWER.sessionToken}`,
     ]);
     expect(credential.expiresAt).toBe(Date.parse('2030-05-01T10:00:00Z'));
     expect(credential.material.region).toBe('eu-central-1');
     expect(Object.isFrozen(credential.material)).toBe(true);
     expect(Object.isFrozen(credential.material.credentials)).toBe(true);
-  });
-
-  it('registers the proxy password before anything can echo it', async () => {
-    const plugin = createAwsPlugin({ assumeRole: async () => ANSWER });
-    const { context, events } = fakeContext();
-    const config = awsPlugin.parseConfig({
-      ...ENV,
-      HTTPS_PROXY: 'http://ci:proxy-secret-1@proxy.internal:3128',
-    });
-    await plugin.acquire(config, context);
-    expect(events[0]).toBe('secret:proxy-secret-1');
   });
 
   it.each([
@@ -123,7 +102,7 @@ describe('awsPlugin', () => {
     const failure = plugin.acquire(CONFIG, context);
     await expect(failure).rejects.toBeInstanceOf(AwsStsMalformedResponseError);
     await expect(failure).rejects.toThrow(`answered without ${missing}`);
-    expect(events).toContain(`secret:${ANSWER.secretAccessKey}`);
+    expect(events).toContain(`secret ${ANSWER.secretAccessKey}`);
   });
 
   it('maps what the STS seam throws to a typed error', async () => {

@@ -1,4 +1,3 @@
-import { egressProxySecrets } from '@keyless/auth-core';
 import type {
   AcquireContext,
   AcquiredCredential,
@@ -35,9 +34,14 @@ async function exchange(
 ): Promise<AcquiredCredential<AwsMaterial>> {
   let answer;
   try {
-    answer = await assumeRole({ config, webIdentityToken, signal: context.signal });
+    answer = await assumeRole({
+      config,
+      webIdentityToken,
+      signal: context.signal,
+      egress: context.egress,
+    });
   } catch (error) {
-    throw mapStsError(error, config);
+    throw mapStsError(error, config, (value, maxChars) => context.remoteText(value, maxChars));
   }
   const { accessKeyId, secretAccessKey, sessionToken, expiration } = answer;
   for (const secret of [accessKeyId, secretAccessKey, sessionToken]) {
@@ -79,7 +83,6 @@ export function createAwsPlugin(
       config: AwsConfig,
       context: AcquireContext,
     ): Promise<AcquiredCredential<AwsMaterial>> {
-      for (const secret of egressProxySecrets(config.egress)) context.registerSecret(secret);
       // The core times the GitHub OIDC hop itself.
       const webIdentityToken = await context.mintIdToken(config.audience);
       return context.hop(STS_HOP, () => exchange(assumeRole, config, webIdentityToken, context));

@@ -1,11 +1,5 @@
-import {
-  assertAgentProxySupported,
-  configError,
-  parseEgressProxy,
-  readSetting,
-  requireSetting,
-} from '@keyless/auth-core';
-import type { EgressProxy, Environment } from '@keyless/auth-core';
+import { configError, readSetting, requireSetting } from '@keyless/auth-core';
+import type { Environment } from '@keyless/auth-core';
 import {
   AUDIENCE_SETTING,
   AWS_REGION_SETTING,
@@ -37,8 +31,6 @@ export interface AwsConfig {
   readonly audience: string;
   /** STS endpoint override; undefined means the SDK's regional endpoint. */
   readonly stsEndpoint: string | undefined;
-  /** Egress proxy of the STS call, from the configuration (the AWS SDK reads no proxy variable). */
-  readonly egress: EgressProxy;
 }
 
 // IAM: optional path (`/a/b/`) then a name of up to 64 characters of [\w+=,.@-].
@@ -153,8 +145,6 @@ export function parseAwsConfig(env: Environment): AwsConfig {
   const roleArn = requireSetting(env, ROLE_ARN_SETTING);
   const region = parseRegion(env);
   const partition = parseRoleArn(roleArn, region);
-  const egress = parseEgressProxy(env);
-  assertAgentProxySupported(egress, 'the AWS STS call');
   return Object.freeze({
     roleArn,
     partition,
@@ -163,6 +153,5 @@ export function parseAwsConfig(env: Environment): AwsConfig {
     durationSeconds: parseDuration(env),
     audience: readSetting(env, AUDIENCE_SETTING) ?? DEFAULT_AWS_AUDIENCE,
     stsEndpoint: parseStsEndpoint(env),
-    egress,
   });
 }

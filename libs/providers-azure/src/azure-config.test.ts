@@ -26,7 +26,6 @@ describe('parseAzureConfig', () => {
       authorityHost: 'https://login.microsoftonline.com',
       scope: 'https://cognitiveservices.azure.com/.default',
       audience: 'api://AzureADTokenExchange',
-      egress: {},
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -123,10 +122,6 @@ describe('parseAzureConfig', () => {
       { ...BASE, AWF_AUTH_OIDC_AUDIENCE: 'https://cognitiveservices.azure.com/.default' },
       'AWF_AUTH_OIDC_AUDIENCE (engine.auth.audience): "https://cognitiveservices.azure.com/.default" is an Entra scope',
     ],
-    [
-      { ...BASE, HTTPS_PROXY: 'ftp://proxy:21' },
-      'HTTPS_PROXY: must be an http:// or https:// proxy URL',
-    ],
   ])('rejects %j naming the variable and its frontmatter key', (env, message) => {
     expect(configError(env as Record<string, string>).message).toContain(message);
   });
@@ -137,8 +132,8 @@ describe('parseAzureConfig', () => {
     ).toBe('https://cognitiveservices.azure.com/.default');
   });
 
-  it('carries the egress proxy parsed from the given environment', () => {
+  it('leaves the egress proxy to the core: proxy variables do not change the config', () => {
     const proxied = parseAzureConfig({ ...BASE, https_proxy: 'http://proxy.internal:3128' });
-    expect(proxied.egress).toEqual({ httpsProxy: 'http://proxy.internal:3128/' });
+    expect(proxied).toEqual(parseAzureConfig(BASE));
   });
 });

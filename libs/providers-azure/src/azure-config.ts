@@ -1,11 +1,4 @@
-import {
-  configError,
-  parseEgressProxy,
-  readSetting,
-  requireSetting,
-  type EgressProxy,
-  type Environment,
-} from '@keyless/auth-core';
+import { configError, readSetting, requireSetting, type Environment } from '@keyless/auth-core';
 import {
   AZURE_AUDIENCE,
   AZURE_AUTHORITY_HOST,
@@ -32,8 +25,6 @@ export interface AzureConfig {
   readonly scope: string;
   /** Audience of the GitHub OIDC token. */
   readonly audience: string;
-  /** Egress proxy, read from the configuration (the SDK's own proxy policy reads process.env). */
-  readonly egress: EgressProxy;
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -101,7 +92,6 @@ export function parseAzureConfig(env: Environment): AzureConfig {
     authorityHost,
     scope,
     audience,
-    egress: parseEgressProxy(env),
   });
 }
 

@@ -1,7 +1,7 @@
 import tls from 'node:tls';
+import { fakeGithubToken } from '@keyless/auth-core/testing';
 import { describePluginConformance } from '@keyless/auth-core/testing/conformance';
 import { azurePlugin } from './azure-plugin.ts';
-import { fakeGithubToken } from './test-support/fake-acquire-context.ts';
 import { LOCAL_TENANT, startLocalEntra } from './test-support/local-entra.ts';
 import { selfSignedCertificate } from './test-support/self-signed.ts';
 

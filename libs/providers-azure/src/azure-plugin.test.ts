@@ -1,13 +1,12 @@
 import https from 'node:https';
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
-import { ExchangeError, type OutgoingRequest } from '@keyless/auth-core';
-import { HttpsProxyAgent } from 'https-proxy-agent';
+import { ExchangeError, parseEgressProxy, type OutgoingRequest } from '@keyless/auth-core';
+import { fakeAcquireContext } from '@keyless/auth-core/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseAzureConfig } from './azure-config.ts';
 import { azureCredentialKey, azurePlugin, createAzurePlugin } from './azure-plugin.ts';
 import { ENTRA_RETRY_OPTIONS, type EntraCredentialInit } from './entra-credential.ts';
 import { EntraBadResponseError, FederatedCredentialMismatchError } from './errors.ts';
-import { fakeAcquireContext } from './test-support/fake-acquire-context.ts';
 
 const NOW = Date.UTC(2026, 10, 28, 12, 0, 0);
 const ENV = {
@@ -100,36 +99,44 @@ describe('azurePlugin', () => {
       retryOptions: ENTRA_RETRY_OPTIONS,
     });
     expect(init.options.agent).toBeInstanceOf(https.Agent);
-    expect(init.options.agent).not.toBeInstanceOf(HttpsProxyAgent);
     expect(init.options.additionalPolicies).toHaveLength(1);
   });
 
-  it('routes the SDK through the configured proxy and registers its password', async () => {
+  it("hands the SDK a keep-alive agent from the core's egress for the authority host, destroyed after", async () => {
     const factory = fakeFactory(async () => ({ token: 't', expiresOnTimestamp: NOW + 60_000 }));
     const plugin = createAzurePlugin({ createCredential: factory.createCredential });
-    const context = fakeAcquireContext();
-    await plugin.acquire(
-      plugin.parseConfig({ ...ENV, HTTPS_PROXY: 'http://ci:proxy-secret-1@proxy.test:3128' }),
-      context,
-    );
-    const agent = factory.inits[0]?.options.agent;
-    expect(agent).toBeInstanceOf(HttpsProxyAgent);
-    expect((agent as HttpsProxyAgent<string>).proxy.host).toBe('proxy.test:3128');
-    expect(context.secrets).toContain('proxy-secret-1');
+    const base = fakeAcquireContext();
+    const agent = new https.Agent();
+    const destroy = vi.spyOn(agent, 'destroy');
+    const asked: unknown[] = [];
+    const context = {
+      ...base,
+      egress: {
+        ...base.egress,
+        createAgent: (target: string | URL, options?: { keepAlive?: boolean }) => {
+          asked.push([String(target), options]);
+          return agent;
+        },
+      },
+    };
+    await plugin.acquire(plugin.parseConfig({ ...ENV, AWF_AUTH_AZURE_CLOUD: 'china' }), context);
+    expect(asked).toEqual([['https://login.chinacloudapi.cn', { keepAlive: true }]]);
+    expect(factory.inits[0]?.options.agent).toBe(agent);
+    expect(destroy).toHaveBeenCalledOnce();
   });
 
-  it('connects directly when NO_PROXY covers the authority host', async () => {
-    const factory = fakeFactory(async () => ({ token: 't', expiresOnTimestamp: NOW + 60_000 }));
+  it('names the proxy of the authority host (host only) when Entra cannot be reached', async () => {
+    const factory = fakeFactory(async () => {
+      throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    });
     const plugin = createAzurePlugin({ createCredential: factory.createCredential });
-    await plugin.acquire(
-      plugin.parseConfig({
-        ...ENV,
-        HTTPS_PROXY: 'http://proxy.test:3128',
-        NO_PROXY: 'microsoftonline.com',
-      }),
-      fakeAcquireContext(),
-    );
-    expect(factory.inits[0]?.options.agent).not.toBeInstanceOf(HttpsProxyAgent);
+    const context = fakeAcquireContext({
+      egress: parseEgressProxy({ HTTPS_PROXY: 'http://ci:proxy-secret-1@proxy.test:3128' }),
+    });
+    const error = await plugin.acquire(plugin.parseConfig(ENV), context).catch((e: unknown) => e);
+    await context.close();
+    expect((error as Error).message).toContain('through proxy proxy.test:3128');
+    expect(String((error as Error).message)).not.toContain('proxy-secret-1');
   });
 
   it('uses a new credential object and a new GitHub token for every acquisition', async () => {

@@ -1,16 +1,15 @@
 import type { AccessToken } from '@azure/identity';
 import {
-  egressProxySecrets,
   type AcquireContext,
   type AcquiredCredential,
   type OutgoingRequest,
   type ProviderPlugin,
 } from '@keyless/auth-core';
 import { parseAzureConfig, type AzureConfig } from './azure-config.ts';
+import { azureConfigWarnings } from './azure-config-warnings.ts';
 import { AZURE_SETTINGS } from './azure-settings.ts';
 import {
   createClientAssertionCredential,
-  createEgressAgent,
   entraCredentialOptions,
   type EntraCredentialFactory,
 } from './entra-credential.ts';
@@ -33,13 +32,15 @@ export function createAzurePlugin(deps: AzurePluginDeps = {}): ProviderPlugin<Az
     context: AcquireContext,
   ): Promise<AcquiredCredential<string>> {
     context.signal.throwIfAborted();
-    for (const secret of egressProxySecrets(config.egress)) context.registerSecret(secret);
     // Minted once, up front, and handed to MSAL as a constant: MSAL calls the assertion callback
     // twice per getToken, one after the other (so the core's sharing of concurrent mints would not
     // merge them), and a GitHub failure then surfaces as the core's own error instead of MSAL's.
     const assertion = await context.mintIdToken(config.audience);
     const wire = createWirePolicy(context.signal, (value) => context.registerSecret(value));
-    const agent = createEgressAgent(config);
+    // The core's egress (its proxy and NO_PROXY rules): handing the SDK an agent also stops its own
+    // proxy policy, which reads process.env. Keep-alive: the metadata GET and the token POST share
+    // one connection.
+    const agent = context.egress.createAgent(config.authorityHost, { keepAlive: true });
     let token: AccessToken | null;
     try {
       const credential = createCredential({
@@ -53,7 +54,12 @@ export function createAzurePlugin(deps: AzurePluginDeps = {}): ProviderPlugin<Az
       );
     } catch (error) {
       context.signal.throwIfAborted();
-      throw mapEntraError(error, { config, assertion, wire: wire.lastExchange() });
+      throw mapEntraError(error, {
+        config,
+        assertion,
+        wire: wire.lastExchange(),
+        proxyUrl: context.egress.proxyUrlFor(config.authorityHost),
+      });
     } finally {
       agent.destroy();
     }
@@ -88,6 +94,7 @@ export function createAzurePlugin(deps: AzurePluginDeps = {}): ProviderPlugin<Az
     route: Object.freeze({ name: 'openai', whenSet: 'OPENAI_API_TARGET' }),
     settings: AZURE_SETTINGS,
     parseConfig: parseAzureConfig,
+    configWarnings: azureConfigWarnings,
     credentialKey: azureCredentialKey,
     acquire,
     apply(material: string, request: OutgoingRequest) {

@@ -1,6 +1,8 @@
 import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
+import { parseEgressProxy } from '@keyless/auth-core';
+import { fakeAcquireContext, FAKE_GITHUB_CLAIMS } from '@keyless/auth-core/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { azurePlugin } from './azure-plugin.ts';
 import {
@@ -9,7 +11,6 @@ import {
   FederatedCredentialMismatchError,
   TenantNotFoundError,
 } from './errors.ts';
-import { fakeAcquireContext, GITHUB_CLAIMS } from './test-support/fake-acquire-context.ts';
 import {
   json,
   listen,
@@ -148,7 +149,7 @@ describe('azurePlugin against a local Entra over TLS (real SDK)', () => {
     expect(mismatch.message).toContain('AADSTS70021: No matching federated identity record found');
     expect(mismatch.message).not.toContain('Trace ID');
     expect(mismatch.fix).toContain(
-      `subject ${GITHUB_CLAIMS.sub}, audience api://AzureADTokenExchange on app ${CLIENT}`,
+      `subject ${FAKE_GITHUB_CLAIMS.sub}, audience api://AzureADTokenExchange on app ${CLIENT}`,
     );
   });
 
@@ -207,21 +208,20 @@ describe('azurePlugin against a local Entra over TLS (real SDK)', () => {
     }
   });
 
-  it('tunnels through HTTPS_PROXY from the configuration, and not when NO_PROXY matches', async () => {
-    const proxied = azurePlugin.parseConfig({ ...env(), HTTPS_PROXY: proxy.url });
-    expect((await azurePlugin.acquire(proxied, fakeAcquireContext())).material).toBe('entra-at-1');
-    // One CONNECT tunnel per call (metadata, token): https-proxy-agent does not pool tunnels.
+  it("tunnels through the core egress's HTTPS_PROXY, and not when NO_PROXY matches", async () => {
+    const config = azurePlugin.parseConfig(env());
+    const proxied = fakeAcquireContext({ egress: parseEgressProxy({ HTTPS_PROXY: proxy.url }) });
+    expect((await azurePlugin.acquire(config, proxied)).material).toBe('entra-at-1');
     expect(proxy.targets.length).toBeGreaterThan(0);
     expect(new Set(proxy.targets)).toEqual(new Set([new URL(entra.url).host]));
 
     proxy.targets.length = 0;
-    const direct = azurePlugin.parseConfig({
-      ...env(),
-      HTTPS_PROXY: proxy.url,
-      NO_PROXY: 'localhost,127.0.0.1',
+    const direct = fakeAcquireContext({
+      egress: parseEgressProxy({ HTTPS_PROXY: proxy.url, NO_PROXY: 'localhost,127.0.0.1' }),
     });
-    expect((await azurePlugin.acquire(direct, fakeAcquireContext())).material).toBe('entra-at-1');
+    expect((await azurePlugin.acquire(config, direct)).material).toBe('entra-at-1');
     expect(proxy.targets).toEqual([]);
+    await Promise.all([proxied.close(), direct.close()]);
   });
 
   it('ignores a process-wide HTTPS_PROXY that the configuration does not carry', async () => {

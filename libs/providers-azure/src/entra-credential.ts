@@ -1,11 +1,9 @@
-import https from 'node:https';
+import type { Agent } from 'node:http';
 import {
   ClientAssertionCredential,
   type ClientAssertionCredentialOptions,
   type TokenCredential,
 } from '@azure/identity';
-import { proxyUrlFor } from '@keyless/auth-core';
-import { HttpsProxyAgent } from 'https-proxy-agent';
 import type { AzureConfig } from './azure-config.ts';
 import type { PipelinePolicy } from './wire-policy.ts';
 
@@ -36,33 +34,13 @@ export const ENTRA_RETRY_OPTIONS = Object.freeze({
 });
 
 /**
- * The proxy of the calls to the authority host, or undefined for direct egress: auth-core's NO_PROXY
- * rules (undici's), where @azure/identity's own proxy policy would read process.env once per
- * process and match only exact hosts and `.suffix` entries.
- */
-export function entraProxyUrl(config: AzureConfig): string | undefined {
-  return proxyUrlFor(config.egress, config.authorityHost);
-}
-
-/**
- * The agent for one acquisition's calls to Entra: through the configured proxy, else direct.
- * Handing the SDK an agent also stops its own proxy policy. The caller destroys it after the exchange.
- */
-export function createEgressAgent(config: AzureConfig): https.Agent {
-  const proxyUrl = entraProxyUrl(config);
-  return proxyUrl === undefined
-    ? new https.Agent({ keepAlive: true }) // the metadata GET and the token POST share one connection
-    : new HttpsProxyAgent(proxyUrl); // one CONNECT tunnel per call: it does not pool tunnels
-}
-
-/**
  * Options for the credential of one acquisition: explicit authority (never the SDK's own read of
  * AZURE_AUTHORITY_HOST), no instance discovery (which would call login.microsoftonline.com first),
  * short retries, the egress agent and the plugin's pipeline policies.
  */
 export function entraCredentialOptions(
   config: AzureConfig,
-  agent: https.Agent,
+  agent: Agent,
   policies: readonly PipelinePolicy[],
 ): ClientAssertionCredentialOptions {
   return {

@@ -239,14 +239,10 @@ describe('mapEntraError', () => {
   });
 
   it('names the proxy by host only, never with its credentials', () => {
-    const proxied = parseAzureConfig({
-      AWF_AUTH_AZURE_TENANT_ID: TENANT,
-      AWF_AUTH_AZURE_CLIENT_ID: CLIENT,
-      HTTPS_PROXY: 'http://user:hunter2@proxy.corp:3128',
-    });
     const error = mapEntraError(networkError(), {
-      config: proxied,
+      config,
       wire: { path: '/t', error: restError('ECONNRESET') },
+      proxyUrl: 'http://user:hunter2@proxy.corp:3128/',
     });
     expect(error.message).toContain('through proxy proxy.corp:3128');
     expect(`${error.message} ${error.fix}`).not.toContain('hunter2');

@@ -1,6 +1,5 @@
 import { KeylessError, readJwtClaims, settingLabel } from '@keyless/auth-core';
 import type { AzureConfig } from './azure-config.ts';
-import { entraProxyUrl } from './entra-credential.ts';
 import {
   AZURE_AUTHORITY_HOST,
   AZURE_CLIENT_ID,
@@ -32,6 +31,8 @@ export interface EntraErrorContext {
   readonly assertion?: string;
   /** The SDK's last HTTP exchange (see createWirePolicy). */
   readonly wire?: WireRecord;
+  /** The proxy the calls to the authority went through (`AcquireContext.egress`); named by host only. */
+  readonly proxyUrl?: string;
 }
 
 /** An EntraFailure plus Entra's own one-line description and the SDK's error code. */
@@ -134,7 +135,7 @@ function classifyTransport(
       fix: `Entra at ${config.authorityHost} is failing (HTTP ${status}); transient: the exchange is retried with backoff`,
     });
   }
-  const proxyUrl = entraProxyUrl(config);
+  const proxyUrl = context.proxyUrl;
   const via = proxyUrl === undefined ? '' : ` through proxy ${new URL(proxyUrl).host}`;
   if (failure.networkCode !== undefined || (status === undefined && wire?.error !== undefined)) {
     const reason = failure.networkCode ?? failure.sdkCode ?? 'network error';

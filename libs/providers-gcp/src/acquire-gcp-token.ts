@@ -1,13 +1,8 @@
-import {
-  createEgressDispatcher,
-  egressProxySecrets,
-  type AcquireContext,
-  type AcquiredCredential,
-} from '@keyless/auth-core';
+import type { AcquireContext, AcquiredCredential } from '@keyless/auth-core';
 import type { IdentityPoolClientOptions } from 'google-auth-library';
 import { GcpMalformedAnswerError, mapGcpError } from './errors.ts';
 import { GCP_IAM_HOP, GCP_STS_HOP, type GcpHop } from './gcp-hops.ts';
-import { GCP_HOP_TIMEOUT_MS, GcpTransport } from './gcp-transport.ts';
+import { GcpTransport } from './gcp-transport.ts';
 import { createIdentityPoolClient, type GcpClientFactory } from './identity-pool-client.ts';
 import type { GcpConfig } from './parse-gcp-config.ts';
 
@@ -64,15 +59,11 @@ export async function acquireGcpToken(
   context: AcquireContext,
   deps: GcpAcquireDeps = {},
 ): Promise<AcquiredCredential<GcpMaterial>> {
-  for (const secret of egressProxySecrets(config.egress)) context.registerSecret(secret);
   // google-auth-library's gaxios would read HTTPS_PROXY/HTTP_PROXY from process.env per request
   // (one proxy for every scheme, NO_PROXY without ports or `*`), and the STS hop uses a private
-  // gaxios that no client option reaches: both hops get this dispatcher instead (GcpTransport),
-  // so the configured proxy applies with the same rules as the gateway's upstream traffic.
-  const dispatcher = createEgressDispatcher({
-    proxy: config.egress,
-    timeoutMs: deps.hopTimeoutMs ?? GCP_HOP_TIMEOUT_MS,
-  });
+  // gaxios that no client option reaches: both hops get the core's egress dispatcher instead
+  // (GcpTransport), so the configured proxy applies with the same rules as the upstream traffic.
+  const dispatcher = context.egress.dispatcher;
   let hop: GcpHop = GCP_STS_HOP;
   const transport = (name: GcpHop) =>
     new GcpTransport({
@@ -100,8 +91,5 @@ export async function acquireGcpToken(
     return { material: Object.freeze({ accessToken: token }), expiresAt };
   } catch (error) {
     throw mapGcpError(error, { hop, config, aborted: context.signal.aborted });
-  } finally {
-    // Connections belong to this acquisition only; nothing lingers between refreshes.
-    await dispatcher.close().catch(() => {});
   }
 }

@@ -6,7 +6,8 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import type { AcquireContext, Environment } from '@keyless/auth-core';
+import { parseEgressProxy, type Environment } from '@keyless/auth-core';
+import { fakeAcquireContext } from '@keyless/auth-core/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { acquireGcpToken } from './acquire-gcp-token.ts';
 import {
@@ -105,26 +106,11 @@ const stsOk =
       expires_in: expiresIn,
     });
 
-function recordingContext(events: string[] = []) {
-  const minted: string[] = [];
-  const secrets: string[] = [];
-  const hops: string[] = [];
-  const controller = new AbortController();
-  const context: AcquireContext = {
-    mintIdToken: async (audience) => {
-      minted.push(audience);
-      return GITHUB_JWT;
-    },
-    registerSecret: (value) => {
-      secrets.push(value);
-      events.push(`secret ${value}`);
-    },
-    hop: async (name, run) => {
-      hops.push(name);
-      return run();
-    },
-    signal: controller.signal,
-  };
+/** A recording context; `proxyEnv` configures the core egress (direct when empty). */
+function recordingContext(events: string[] = [], proxyEnv: Environment = {}) {
+  const context = fakeAcquireContext({ mint: async () => GITHUB_JWT, events, egress: parseEgressProxy(proxyEnv) });
+  closers.push(() => context.close());
+  const { audiences: minted, secrets, hops, controller } = context;
   return { context, minted, secrets, hops, controller };
 }
 
@@ -301,8 +287,8 @@ describe('GCP exchange on the wire (real google-auth-library)', () => {
     });
     const proxy = await startProxy();
     const credential = await acquireGcpToken(
-      config(google, { AWF_AUTH_GCP_SERVICE_ACCOUNT: SA, HTTP_PROXY: proxy.url }),
-      recordingContext().context,
+      config(google, { AWF_AUTH_GCP_SERVICE_ACCOUNT: SA }),
+      recordingContext([], { HTTP_PROXY: proxy.url }).context,
     );
     expect(credential.material.accessToken).toBe(SA_TOKEN);
     expect(proxy.tunnels.length).toBeGreaterThanOrEqual(1);
@@ -310,15 +296,15 @@ describe('GCP exchange on the wire (real google-auth-library)', () => {
     expect(google.requests).toHaveLength(2);
   });
 
-  it('NO_PROXY bypasses the proxy, and only the parsed configuration counts', async () => {
+  it('NO_PROXY bypasses the proxy, and only the core egress counts', async () => {
     const google = await startGoogle({ '/v1/token': stsOk() });
     const proxy = await startProxy();
     // A process-level proxy that would break the exchange if the SDK read it on its own.
     vi.stubEnv('HTTP_PROXY', 'http://127.0.0.1:9');
     vi.stubEnv('http_proxy', 'http://127.0.0.1:9');
     const credential = await acquireGcpToken(
-      config(google, { HTTP_PROXY: proxy.url, NO_PROXY: '127.0.0.1' }),
-      recordingContext().context,
+      config(google),
+      recordingContext([], { HTTP_PROXY: proxy.url, NO_PROXY: '127.0.0.1' }).context,
     );
     expect(credential.material.accessToken).toBe(STS_TOKEN);
     expect(proxy.tunnels).toEqual([]);

@@ -34,7 +34,6 @@ describe('parseGcpConfig', () => {
       tokenUrl: DEFAULT_GCP_TOKEN_URL,
       iamCredentialsUrl: DEFAULT_GCP_IAM_CREDENTIALS_URL,
       tokenLifetimeSeconds: DEFAULT_GCP_TOKEN_LIFETIME_SECONDS,
-      egress: {},
     });
   });
 
@@ -44,7 +43,6 @@ describe('parseGcpConfig', () => {
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.scopes)).toBe(true);
     expect(Object.isFrozen(config.provider)).toBe(true);
-    expect(Object.isFrozen(config.egress)).toBe(true);
     expect(env).toEqual(BASE);
   });
 
@@ -77,9 +75,9 @@ describe('parseGcpConfig', () => {
     expect(config.scopes).toEqual([DEFAULT_GCP_SCOPE, 'https://www.googleapis.com/auth/userinfo.email', 'openid']);
   });
 
-  it('carries the egress proxy parsed from the given environment', () => {
+  it('leaves the egress proxy to the core: proxy variables do not change the config', () => {
     const config = parseGcpConfig({ ...BASE, HTTPS_PROXY: 'http://proxy.internal:3128', NO_PROXY: 'localhost' });
-    expect(config.egress).toEqual({ httpsProxy: 'http://proxy.internal:3128/', noProxy: 'localhost' });
+    expect(config).toEqual(parseGcpConfig(BASE));
   });
 
   it.each<[string, Environment, string]>([

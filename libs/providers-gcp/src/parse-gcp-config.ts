@@ -1,9 +1,7 @@
 import {
   configError,
-  parseEgressProxy,
   readSetting,
   requireSetting,
-  type EgressProxy,
   type Environment,
   type Setting,
 } from '@keyless/auth-core';
@@ -46,8 +44,6 @@ export interface GcpConfig {
   readonly iamCredentialsUrl: string;
   /** Impersonated token lifetime, seconds. */
   readonly tokenLifetimeSeconds: number;
-  /** Egress proxy of both hops (read from the configuration, never from `process.env`). */
-  readonly egress: EgressProxy;
 }
 
 // google-auth-library refuses impersonation URLs longer than this (a DoS guard).
@@ -133,6 +129,5 @@ export function parseGcpConfig(env: Environment): GcpConfig {
     tokenUrl,
     iamCredentialsUrl,
     tokenLifetimeSeconds: parseLifetime(lifetimeValue),
-    egress: parseEgressProxy(env),
   });
 }

@@ -1,2 +1,3 @@
+export * from './fake-acquire-context.ts';
 export * from './scripted-acquire.ts';
 export * from './test-plugin.ts';

@@ -1,8 +1,10 @@
+import type { Dispatcher } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.ts';
-import type { AcquireContext, OutgoingRequest, ProviderPlugin } from '../plugin.ts';
+import type { OutgoingRequest, ProviderPlugin } from '../plugin.ts';
 import { settingLabel } from '../settings.ts';
 import type { Environment } from '../settings.ts';
+import { fakeAcquireContext } from './fake-acquire-context.ts';
 
 /** Where a plugin's exchanges go during the acquire checks (usually the e2e fakes). */
 export interface ConformanceBackend {
@@ -10,6 +12,8 @@ export interface ConformanceBackend {
   readonly env: Environment;
   /** Mints a GitHub OIDC token the backend accepts. */
   mintIdToken(audience: string): Promise<string>;
+  /** Dispatcher of fetch-based hops (e.g. a MockAgent); default direct egress. */
+  readonly dispatcher?: Dispatcher;
   close?(): Promise<void> | void;
 }
 
@@ -74,28 +78,19 @@ export function describePluginConformance<C, M>(options: PluginConformanceOption
       await backend?.close?.();
     });
 
-    function context(signal = new AbortController().signal) {
-      const minted: string[] = [];
-      const registered: string[] = [];
-      const value: AcquireContext = {
-        signal,
-        async mintIdToken(audience) {
-          const token = await backend.mintIdToken(audience);
-          minted.push(token);
-          return token;
-        },
-        registerSecret: (secret) => registered.push(secret),
-        hop: (_name, run) => run(),
-      };
-      return { value, minted, registered };
+    function context() {
+      return fakeAcquireContext({
+        mint: (audience) => backend.mintIdToken(audience),
+        ...(backend.dispatcher ? { dispatcher: backend.dispatcher } : {}),
+      });
     }
 
     it('performs one exchange per acquire with a fresh GitHub token, never caching', async () => {
       const config = plugin.parseConfig(backend.env);
       const first = context();
-      const one = await plugin.acquire(config, first.value);
+      const one = await plugin.acquire(config, first);
       const second = context();
-      const two = await plugin.acquire(config, second.value);
+      const two = await plugin.acquire(config, second);
       expect(first.minted.length).toBeGreaterThan(0);
       expect(second.minted.length).toBeGreaterThan(0);
       expect(second.minted).not.toContain(first.minted[0]);
@@ -104,13 +99,13 @@ export function describePluginConformance<C, M>(options: PluginConformanceOption
         expect(credential.expiresAt).toBeGreaterThan(Date.now());
       }
       for (const secret of options.secretsOf?.(one.material) ?? []) {
-        expect(first.registered).toContain(secret);
+        expect(first.secrets).toContain(secret);
       }
     });
 
     it('attaches the credential to a request', async () => {
       const config = plugin.parseConfig(backend.env);
-      const { material } = await plugin.acquire(config, context().value);
+      const { material } = await plugin.acquire(config, context());
       const request: OutgoingRequest = {
         method: 'POST',
         origin: 'https://upstream.example',
@@ -125,9 +120,9 @@ export function describePluginConformance<C, M>(options: PluginConformanceOption
 
     it('rejects when its signal is already aborted', async () => {
       const config = plugin.parseConfig(backend.env);
-      const controller = new AbortController();
-      controller.abort(new Error('shutting down'));
-      await expect(plugin.acquire(config, context(controller.signal).value)).rejects.toBeDefined();
+      const aborted = context();
+      aborted.controller.abort(new Error('shutting down'));
+      await expect(plugin.acquire(config, aborted)).rejects.toBeDefined();
     });
   });
 }

@@ -1,7 +1,7 @@
 import { MockAgent } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExchangeError } from '../errors.ts';
-import type { AcquireContext } from '../plugin.ts';
+import { fakeAcquireContext } from './fake-acquire-context.ts';
 import { describePluginConformance } from './plugin-conformance.ts';
 import { createTestPlugin } from './test-plugin.ts';
 
@@ -28,18 +28,20 @@ let minted = 0;
 const service = mockTokenService();
 
 describePluginConformance({
-  plugin: createTestPlugin({ dispatcher: service.agent }),
+  plugin: createTestPlugin(),
   env: ENV,
-  backend: async () => ({ env: ENV, mintIdToken: async () => `github-token-${++minted}` }),
+  backend: async () => ({
+    env: ENV,
+    mintIdToken: async () => `github-token-${++minted}`,
+    dispatcher: service.agent,
+  }),
 });
 
-function context(registered: string[] = []): AcquireContext {
-  return {
-    signal: new AbortController().signal,
-    mintIdToken: async (audience) => `github-token-for-${audience}`,
-    registerSecret: (value) => registered.push(value),
-    hop: (_name, run) => run(),
-  };
+function context(dispatcher: MockAgent) {
+  return fakeAcquireContext({
+    mint: async (audience) => `github-token-for-${audience}`,
+    dispatcher,
+  });
 }
 
 afterAll(async () => {
@@ -47,16 +49,16 @@ afterAll(async () => {
 });
 
 describe('createTestPlugin', () => {
-  it('exchanges the minted token over HTTP and registers the access token', async () => {
+  it('exchanges the minted token over the core egress and registers the access token', async () => {
     const { agent, bodies } = mockTokenService();
-    const plugin = createTestPlugin({ dispatcher: agent });
-    const registered: string[] = [];
+    const plugin = createTestPlugin();
+    const acquireContext = context(agent);
     const before = Date.now();
-    const credential = await plugin.acquire(plugin.parseConfig(ENV), context(registered));
+    const credential = await plugin.acquire(plugin.parseConfig(ENV), acquireContext);
     expect(bodies).toEqual([{ subject_token: 'github-token-for-aud-x', audience: 'aud-x' }]);
     expect(credential.material).toBe('access-for-github-token-for-aud-x');
     expect(credential.expiresAt).toBeGreaterThanOrEqual(before + 600_000);
-    expect(registered).toEqual(['access-for-github-token-for-aud-x']);
+    expect(acquireContext.secrets).toEqual(['access-for-github-token-for-aud-x']);
     await agent.close();
   });
 
@@ -64,8 +66,8 @@ describe('createTestPlugin', () => {
     const agent = new MockAgent();
     agent.disableNetConnect();
     agent.get(ORIGIN).intercept({ path: '/token', method: 'POST' }).reply(503, 'down');
-    const plugin = createTestPlugin({ dispatcher: agent });
-    const acquiring = plugin.acquire(plugin.parseConfig(ENV), context());
+    const plugin = createTestPlugin();
+    const acquiring = plugin.acquire(plugin.parseConfig(ENV), context(agent));
     await expect(acquiring).rejects.toBeInstanceOf(ExchangeError);
     await expect(acquiring).rejects.toMatchObject({ hop: 'test-sts', retryable: true });
     await agent.close();

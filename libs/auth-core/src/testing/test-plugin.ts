@@ -1,5 +1,4 @@
 import { request } from 'undici';
-import type { Dispatcher } from 'undici';
 import { ExchangeError } from '../errors.ts';
 import type { AcquireContext, FederatedRoute, ProviderPlugin } from '../plugin.ts';
 import { AWF_AUTH_OIDC_AUDIENCE } from '../selection.ts';
@@ -33,7 +32,7 @@ export interface TestPluginConfig {
 export type TestExchange = (
   idToken: string,
   config: TestPluginConfig,
-  signal: AbortSignal,
+  context: Pick<AcquireContext, 'signal' | 'egress'>,
 ) => Promise<{ accessToken: string; expiresAt: number }>;
 
 /** Options of `createTestPlugin`. */
@@ -44,8 +43,6 @@ export interface TestPluginOptions {
   route?: FederatedRoute;
   /** Replaces the HTTP exchange (unit tests without sockets). */
   exchange?: TestExchange;
-  /** Egress of the default exchange. */
-  dispatcher?: Dispatcher;
 }
 
 /**
@@ -57,7 +54,7 @@ export interface TestPluginOptions {
 export function createTestPlugin(
   options: TestPluginOptions = {},
 ): ProviderPlugin<TestPluginConfig, string> {
-  const exchange = options.exchange ?? httpExchange(options.dispatcher);
+  const exchange = options.exchange ?? httpExchange;
   return {
     name: options.name ?? TEST_PROVIDER,
     authTypes: ['github-oidc'],
@@ -75,7 +72,7 @@ export function createTestPlugin(
       context.signal.throwIfAborted();
       const idToken = await context.mintIdToken(config.audience);
       const { accessToken, expiresAt } = await context.hop(TEST_EXCHANGE_HOP, () =>
-        exchange(idToken, config, context.signal),
+        exchange(idToken, config, context),
       );
       context.registerSecret(accessToken);
       return { material: accessToken, expiresAt };
@@ -86,32 +83,31 @@ export function createTestPlugin(
   };
 }
 
-function httpExchange(dispatcher: Dispatcher | undefined): TestExchange {
-  return async (idToken, config, signal) => {
-    const response = await request(config.tokenUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ subject_token: idToken, audience: config.audience }),
-      signal,
-      ...(dispatcher ? { dispatcher } : {}),
-    });
-    const text = await response.body.text();
-    if (response.statusCode !== 200) {
-      throw new ExchangeError(
-        'KEYLESS_ERR_TEST_EXCHANGE',
-        TEST_EXCHANGE_HOP,
-        `test token service answered HTTP ${response.statusCode}`,
-        { retryable: response.statusCode >= 500, fix: 'check the fake token service' },
-      );
-    }
-    const body = JSON.parse(text) as { access_token?: unknown; expires_in?: unknown };
-    if (typeof body.access_token !== 'string' || typeof body.expires_in !== 'number') {
-      throw new ExchangeError(
-        'KEYLESS_ERR_TEST_EXCHANGE',
-        TEST_EXCHANGE_HOP,
-        'test token service answered without access_token / expires_in',
-      );
-    }
-    return { accessToken: body.access_token, expiresAt: Date.now() + body.expires_in * 1000 };
-  };
-}
+/** The default exchange: a POST to the token endpoint through the core's egress. */
+const httpExchange: TestExchange = async (idToken, config, { signal, egress }) => {
+  const response = await request(config.tokenUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ subject_token: idToken, audience: config.audience }),
+    signal,
+    dispatcher: egress.dispatcher,
+  });
+  const text = await response.body.text();
+  if (response.statusCode !== 200) {
+    throw new ExchangeError(
+      'KEYLESS_ERR_TEST_EXCHANGE',
+      TEST_EXCHANGE_HOP,
+      `test token service answered HTTP ${response.statusCode}`,
+      { retryable: response.statusCode >= 500, fix: 'check the fake token service' },
+    );
+  }
+  const body = JSON.parse(text) as { access_token?: unknown; expires_in?: unknown };
+  if (typeof body.access_token !== 'string' || typeof body.expires_in !== 'number') {
+    throw new ExchangeError(
+      'KEYLESS_ERR_TEST_EXCHANGE',
+      TEST_EXCHANGE_HOP,
+      'test token service answered without access_token / expires_in',
+    );
+  }
+  return { accessToken: body.access_token, expiresAt: Date.now() + body.expires_in * 1000 };
+};
