@@ -66,6 +66,14 @@ export class AwsStsUnreachableError extends AwsStsError {
   }
 }
 
+/** STS answered a redirect: never followed (it would carry the GitHub token to another host). Not retryable. */
+export class AwsStsRedirectRefusedError extends AwsStsError {
+  constructor(message: string, options: AwsErrorOptions) {
+    super('KEYLESS_ERR_AWS_STS_REDIRECT_REFUSED', message, { ...options, retryable: false });
+    this.name = 'AwsStsRedirectRefusedError';
+  }
+}
+
 /** STS answered 5xx. Transient. */
 export class AwsStsUnavailableError extends AwsStsError {
   constructor(message: string, options: AwsErrorOptions) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ExchangeError } from '@keyless/auth-core';
+import { ExchangeError, REDACTED, Redactor } from '@keyless/auth-core';
 import {
   AwsAccessDeniedError,
   AwsIdentityTokenExpiredError,
@@ -7,6 +7,7 @@ import {
   AwsInvalidIdentityTokenError,
   AwsStsError,
   AwsStsMalformedResponseError,
+  AwsStsRedirectRefusedError,
   AwsStsRejectedError,
   AwsStsThrottledError,
   AwsStsUnavailableError,
@@ -15,6 +16,12 @@ import {
 } from './errors.ts';
 import { mapStsError } from './map-sts-error.ts';
 import type { StsErrorContext } from './map-sts-error.ts';
+
+const WEB_IDENTITY_TOKEN =
+  'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOm8vcjpyZWY6bWFpbiJ9.c2lnbmF0dXJlLW9mLXRoZS1naXRodWItdG9rZW4';
+const redactor = new Redactor();
+redactor.register(WEB_IDENTITY_TOKEN);
+const remoteText = (value: unknown, maxChars?: number) => redactor.remoteText(value, maxChars);
 
 const CONTEXT: StsErrorContext = {
   roleArn: 'arn:aws:iam::123456789012:role/gh-bedrock',
@@ -214,7 +221,7 @@ describe('mapStsError', () => {
       /Activate STS for region us-east-1/,
     ],
   ] as const)('%s', (_name, error, type, code, retryable, fix) => {
-    const mapped = mapStsError(error, CONTEXT);
+    const mapped = mapStsError(error, CONTEXT, remoteText);
     expect(mapped).toBeInstanceOf(type);
     expect(mapped).toBeInstanceOf(ExchangeError);
     expect(mapped.code).toBe(code);
@@ -237,6 +244,7 @@ describe('mapStsError', () => {
         'Incorrect token audience',
       ),
       CONTEXT,
+      remoteText,
     );
     expect(mapped.message).toBe(
       'STS AssumeRoleWithWebIdentity for arn:aws:iam::123456789012:role/gh-bedrock failed: InvalidIdentityToken: Incorrect token audience',
@@ -249,22 +257,73 @@ describe('mapStsError', () => {
       stsEndpoint: 'https://sts.internal.example',
       audience: 'custom-aud',
     };
-    expect(mapStsError(networkError('ECONNRESET', 'socket hang up'), context).fix).toContain(
-      'https://sts.internal.example',
-    );
+    expect(
+      mapStsError(networkError('ECONNRESET', 'socket hang up'), context, remoteText).fix,
+    ).toContain('https://sts.internal.example');
     expect(
       mapStsError(
         serviceError('InvalidIdentityTokenException', 'InvalidIdentityToken', 400),
         context,
+        remoteText,
       ).fix,
     ).toContain('with audience custom-aud');
   });
 
   it('returns an already typed error unchanged and wraps non-errors', () => {
-    const typed = mapStsError(serviceError('AccessDenied', 'AccessDenied', 403), CONTEXT);
-    expect(mapStsError(typed, CONTEXT)).toBe(typed);
-    const odd = mapStsError('boom', CONTEXT);
+    const typed = mapStsError(
+      serviceError('AccessDenied', 'AccessDenied', 403),
+      CONTEXT,
+      remoteText,
+    );
+    expect(mapStsError(typed, CONTEXT, remoteText)).toBe(typed);
+    const odd = mapStsError('boom', CONTEXT, remoteText);
     expect(odd).toBeInstanceOf(AwsStsError);
     expect(odd.message).toContain('boom');
+  });
+
+  it('reports a connection reset as a reset, not as the timeout NodeHttpHandler names it', () => {
+    const mapped = mapStsError(
+      networkError('ECONNRESET', 'socket hang up', 'TimeoutError'),
+      CONTEXT,
+      remoteText,
+    );
+    expect(mapped).toBeInstanceOf(AwsStsUnreachableError);
+    expect(mapped.message).toContain('connection reset by STS or a proxy in between (ECONNRESET)');
+    expect(mapped.message).not.toMatch(/timeout/i);
+  });
+
+  it('names a redirect instead of blaming STS for it, with only the target origin', () => {
+    const error = Object.assign(
+      serviceError('UnknownError', 'UnknownError', 307, '<html>moved</html>'),
+      {
+        $response: { headers: { location: 'http://portal.example:8080/login?token=x' } },
+      },
+    );
+    const mapped = mapStsError(error, CONTEXT, remoteText);
+    expect(mapped).toBeInstanceOf(AwsStsRedirectRefusedError);
+    expect(mapped.retryable).toBe(false);
+    expect(mapped.message).toBe(
+      'STS AssumeRoleWithWebIdentity for arn:aws:iam::123456789012:role/gh-bedrock failed: the regional STS endpoint of us-east-1 answered HTTP 307, a redirect to http://portal.example:8080: refused, the GitHub token is never sent to another host',
+    );
+    expect(mapped.fix).toContain('AWS_ENDPOINT_URL_STS');
+  });
+
+  it('redacts an echoed token before bounding the message: no piece of it survives', () => {
+    const echo = `${'x'.repeat(280)} ${WEB_IDENTITY_TOKEN}\nsecond line ${encodeURIComponent(WEB_IDENTITY_TOKEN.replaceAll('.', '%2E'))}`;
+    const mapped = mapStsError(
+      serviceError('InvalidIdentityTokenException', 'InvalidIdentityToken', 400, echo),
+      CONTEXT,
+      remoteText,
+    );
+    expect(mapped.message).not.toContain('\n');
+    for (let i = 0; i + 16 <= WEB_IDENTITY_TOKEN.length; i += 1) {
+      expect(mapped.message).not.toContain(WEB_IDENTITY_TOKEN.slice(i, i + 16));
+    }
+    const short = mapStsError(
+      serviceError('AccessDeniedException', 'AccessDenied', 403, `bad ${WEB_IDENTITY_TOKEN}`),
+      CONTEXT,
+      remoteText,
+    );
+    expect(short.message).toContain(`AccessDenied: bad ${REDACTED}`);
   });
 });

@@ -5,6 +5,7 @@ import {
   AwsInvalidIdentityTokenError,
   AwsStsError,
   AwsStsMalformedResponseError,
+  AwsStsRedirectRefusedError,
   AwsStsRejectedError,
   AwsStsThrottledError,
   AwsStsUnavailableError,
@@ -15,6 +16,9 @@ import type { AwsConfig } from './parse-aws-config.ts';
 /** What the error messages and fixes may name (nothing secret). */
 export type StsErrorContext = Pick<AwsConfig, 'roleArn' | 'audience' | 'region' | 'stsEndpoint'>;
 
+/** Remote text made safe for an error message: redacted, then one bounded line (`AcquireContext.remoteText`). */
+export type RemoteText = (value: unknown, maxChars?: number) => string;
+
 /** The fields of an SDK (smithy) service exception or a Node network error that matter here. */
 interface SdkErrorShape {
   name?: unknown;
@@ -24,7 +28,15 @@ interface SdkErrorShape {
   /** Node's errno code, e.g. ECONNREFUSED. */
   code?: unknown;
   $metadata?: { httpStatusCode?: unknown };
+  /** The raw answer, which the SDK's deserializer attaches to its errors. */
+  $response?: { headers?: Record<string, unknown> };
 }
+
+/**
+ * Errno codes NodeHttpHandler renames to `TimeoutError` (for its retry logic):
+ * the connection was reset or broken, nothing timed out.
+ */
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
 const GITHUB_ISSUER_HOST = 'token.actions.githubusercontent.com';
 const THROTTLING_CODES = new Set([
@@ -33,8 +45,6 @@ const THROTTLING_CODES = new Set([
   'RequestLimitExceeded',
   'SlowDown',
 ]);
-const MAX_DETAIL_LENGTH = 300;
-
 /** The STS error code, with the SDK's `Exception` class-name suffix removed. */
 function errorCode(error: SdkErrorShape): string {
   const raw =
@@ -42,15 +52,25 @@ function errorCode(error: SdkErrorShape): string {
   return raw.replace(/Exception$/, '');
 }
 
-function detail(error: SdkErrorShape, code: string): string {
-  const message =
-    typeof error.message === 'string'
-      ? error.message.split('\n')[0]!.slice(0, MAX_DETAIL_LENGTH)
-      : '';
+/** `Code: message` (the message redacted, then one bounded line), or the errno for a network error. */
+function detail(error: SdkErrorShape, code: string, remoteText: RemoteText): string {
+  const message = typeof error.message === 'string' ? remoteText(error.message) : '';
   const errno = typeof error.code === 'string' ? error.code : '';
+  if (RESET_CODES.has(errno)) return `connection reset by STS or a proxy in between (${errno})`;
   return (
     [code && code !== 'Error' ? code : errno, message].filter(Boolean).join(': ') || 'unknown error'
   );
+}
+
+/** The origin a 3xx answer points to (never its path or query). */
+function redirectOrigin(error: SdkErrorShape, remoteText: RemoteText): string | undefined {
+  const location = error.$response?.headers?.['location'];
+  if (typeof location !== 'string' || !location) return undefined;
+  try {
+    return remoteText(new URL(location).origin);
+  } catch {
+    return 'an unparsable location';
+  }
 }
 
 function stsHost(context: StsErrorContext): string {
@@ -62,7 +82,11 @@ function stsHost(context: StsErrorContext): string {
  * deserialization error, a Node network error) into a typed AwsStsError with
  * a one-line fix. The original error becomes `cause`.
  */
-export function mapStsError(error: unknown, context: StsErrorContext): AwsStsError {
+export function mapStsError(
+  error: unknown,
+  context: StsErrorContext,
+  remoteText: RemoteText,
+): AwsStsError {
   if (error instanceof AwsStsError) return error;
   const shape: SdkErrorShape =
     typeof error === 'object' && error !== null ? error : { message: String(error) };
@@ -71,8 +95,18 @@ export function mapStsError(error: unknown, context: StsErrorContext): AwsStsErr
     typeof shape.$metadata?.httpStatusCode === 'number'
       ? shape.$metadata.httpStatusCode
       : undefined;
-  const message = `STS AssumeRoleWithWebIdentity for ${context.roleArn} failed: ${detail(shape, code)}`;
   const options = (fix: string) => ({ fix, cause: error });
+  if (status !== undefined && status >= 300 && status < 400) {
+    // The other host's answer is not STS's: only the redirect itself is reported.
+    const target = redirectOrigin(shape, remoteText);
+    return new AwsStsRedirectRefusedError(
+      `STS AssumeRoleWithWebIdentity for ${context.roleArn} failed: ${stsHost(context)} answered HTTP ${status}, a redirect${target ? ` to ${target}` : ''}: refused, the GitHub token is never sent to another host`,
+      options(
+        'Set AWS_ENDPOINT_URL_STS to the final STS endpoint, or remove the proxy or portal in between that redirects',
+      ),
+    );
+  }
+  const message = `STS AssumeRoleWithWebIdentity for ${context.roleArn} failed: ${detail(shape, code, remoteText)}`;
 
   switch (code) {
     case 'InvalidIdentityToken':
