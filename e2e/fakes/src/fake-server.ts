@@ -100,9 +100,12 @@ export async function startFakeServer(
     }
   };
 
+  // `listener` answers every failure itself: the promise never rejects.
+  const serve = (request: http.IncomingMessage, response: http.ServerResponse) =>
+    void listener(request, response);
   const server = options.tls
-    ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, listener)
-    : http.createServer(listener);
+    ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, serve)
+    : http.createServer(serve);
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 

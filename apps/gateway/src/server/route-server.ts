@@ -66,8 +66,9 @@ export async function createRouteServer(
     // Only WebSocket handshakes become upgrades; `Upgrade: h2c` and the like stay plain HTTP.
     http: { shouldUpgradeCallback: isWebSocketUpgrade } as never,
     // Fastify's own refusals (a malformed path) in the route's error shape.
-    frameworkErrors: (error, _request, reply) =>
-      sendGatewayError(reply, pipeline.error('bad_request_target', error.message)),
+    frameworkErrors: (error, _request, reply) => {
+      sendGatewayError(reply, pipeline.error('bad_request_target', error.message));
+    },
     // Requests Node cannot parse never reach Fastify: answer them in the route's shape too.
     clientErrorHandler: (error: NodeJS.ErrnoException, socket: Duplex) => {
       if (error.code === 'ECONNRESET' || socket.destroyed) return;
