@@ -95,6 +95,22 @@ describe('CredentialCache: acquisition', () => {
     expect(script.calls).toHaveLength(1);
   });
 
+  it('single flight: requests arriving long after the minimum interval join the exchange still in flight', async () => {
+    // Every caller below arrives after minRefreshIntervalMs (1 s) has passed since the exchange
+    // started: only the in-flight guard, not the interval, keeps them from starting another.
+    const c = createCache({ waitTimeoutMs: 60 * S, acquireTimeoutMs: 60 * S });
+    c.start();
+    const waiters = [];
+    for (let second = 0; second < 10; second += 2) {
+      await vi.advanceTimersByTimeAsync(2 * S);
+      waiters.push(track(c.get()), track(c.get()));
+    }
+    expect(script.calls).toHaveLength(1);
+    await grant('token-1', 60 * MIN);
+    expect(waiters.map((waiter) => waiter.value?.generation)).toEqual(waiters.map(() => 1));
+    expect(script.calls).toHaveLength(1);
+  });
+
   it('treats a credential that arrives already expired as a failure, not a reason to loop', async () => {
     const c = createCache();
     c.start();
@@ -335,6 +351,27 @@ describe('CredentialCache: invalidation', () => {
     expect(events.filter((event) => event.type === 'invalidated')).toHaveLength(1);
     await grant('token-2', 60 * MIN);
     expect(renewals.every((r) => r.value?.material === 'token-2')).toBe(true);
+    expect(script.calls).toHaveLength(2);
+  });
+
+  it('single flight: renewals and requests arriving after the minimum interval join the refresh in flight', async () => {
+    const c = createCache({ waitTimeoutMs: 60 * S, acquireTimeoutMs: 60 * S });
+    c.start();
+    await grant('token-1', 60 * MIN);
+    const first = await c.get();
+    await vi.advanceTimersByTimeAsync(45 * MIN); // the proactive refresh starts and hangs
+    expect(script.calls).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(2 * S);
+    expect((await c.get()).generation).toBe(1); // served from the old credential meanwhile
+    const waiters = [];
+    for (let second = 0; second < 10; second += 2) {
+      // The upstream rejects token-1 (again): renew joins the refresh instead of starting one.
+      waiters.push(track(c.renew(first)), track(c.get()));
+      await vi.advanceTimersByTimeAsync(2 * S);
+    }
+    expect(script.calls).toHaveLength(2);
+    await grant('token-2', 60 * MIN);
+    expect(waiters.map((waiter) => waiter.value?.material)).toEqual(waiters.map(() => 'token-2'));
     expect(script.calls).toHaveLength(2);
   });
 

@@ -101,7 +101,12 @@ export function federatedCredential<C, M>(
       registerSecret: (value) => redactor.register(value),
       hop: (name, run) => timeHop(record, name, run),
       mintIdToken: (audience) =>
-        timeHop(record, GITHUB_OIDC_HOP, async () => (await minter.mint(audience, signal)).token),
+        timeHop(record, GITHUB_OIDC_HOP, async () => {
+          const minted = await minter.mint(audience, signal);
+          // The context promises a registered token whatever minter it was given, before the plugin sees it.
+          redactor.register(minted.token, { expiresAt: minted.expiresAt });
+          return minted.token;
+        }),
     };
     const credential = await plugin.acquire(config, context);
     // Structured material (e.g. a key pair) is registered by the plugin; a bare token here.
