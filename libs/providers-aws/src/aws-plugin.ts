@@ -4,15 +4,20 @@ import type {
   OutgoingRequest,
   ProviderPlugin,
 } from '@keyless/auth-core';
-import { assumeRoleWithWebIdentity } from './assume-role-with-web-identity.ts';
 import type { AssumeRoleWithWebIdentity } from './assume-role-with-web-identity.ts';
 import { AWS_SETTINGS } from './aws-settings.ts';
 import { AwsStsMalformedResponseError, STS_HOP } from './errors.ts';
 import { mapStsError } from './map-sts-error.ts';
 import { parseAwsConfig } from './parse-aws-config.ts';
 import type { AwsConfig } from './parse-aws-config.ts';
-import { signRequest } from './sign-request.ts';
+import type * as SignRequestModule from './sign-request.ts';
 import type { AwsCredentials } from './sigv4-headers.ts';
+
+// The AWS SDK and the signer load on first use, so that a gateway that does not federate
+// through AWS never holds them in memory.
+const assumeRoleLazily: AssumeRoleWithWebIdentity = async (input) =>
+  (await import('./assume-role-with-web-identity.ts')).assumeRoleWithWebIdentity(input);
+let signer: Promise<typeof SignRequestModule> | undefined;
 
 /** What one acquisition yields: temporary credentials and the region they sign for. */
 export interface AwsMaterial {
@@ -65,7 +70,7 @@ async function exchange(
 export function createAwsPlugin(
   options: AwsPluginOptions = {},
 ): ProviderPlugin<AwsConfig, AwsMaterial> {
-  const assumeRole = options.assumeRole ?? assumeRoleWithWebIdentity;
+  const assumeRole = options.assumeRole ?? assumeRoleLazily;
   return Object.freeze({
     name: 'aws',
     authTypes: Object.freeze(['github-oidc']),
@@ -88,7 +93,10 @@ export function createAwsPlugin(
       return context.hop(STS_HOP, () => exchange(assumeRole, config, webIdentityToken, context));
     },
     apply(material: AwsMaterial, request: OutgoingRequest): Promise<void> {
-      return signRequest(material.credentials, material.region, request);
+      signer ??= import('./sign-request.ts');
+      return signer.then(({ signRequest }) =>
+        signRequest(material.credentials, material.region, request),
+      );
     },
   });
 }

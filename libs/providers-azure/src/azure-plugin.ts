@@ -8,14 +8,8 @@ import {
 import { parseAzureConfig, type AzureConfig } from './azure-config.ts';
 import { azureConfigWarnings } from './azure-config-warnings.ts';
 import { AZURE_SETTINGS } from './azure-settings.ts';
-import {
-  createClientAssertionCredential,
-  entraCredentialOptions,
-  type EntraCredentialFactory,
-} from './entra-credential.ts';
+import type { EntraCredentialFactory } from './entra-credential.ts';
 import { ENTRA_HOP, EntraBadResponseError } from './errors.ts';
-import { mapEntraError } from './map-entra-error.ts';
-import { createWirePolicy } from './wire-policy.ts';
 
 /** Seams of the azure plugin; each defaults to the real thing. */
 export interface AzurePluginDeps {
@@ -25,13 +19,22 @@ export interface AzurePluginDeps {
 
 /** The azure plugin: GitHub OIDC -> Entra access token -> `Authorization: Bearer` on Azure OpenAI. */
 export function createAzurePlugin(deps: AzurePluginDeps = {}): ProviderPlugin<AzureConfig, string> {
-  const createCredential = deps.createCredential ?? createClientAssertionCredential;
-
   async function acquire(
     config: AzureConfig,
     context: AcquireContext,
   ): Promise<AcquiredCredential<string>> {
     context.signal.throwIfAborted();
+    // @azure/identity loads on the first exchange: a gateway without azure never holds it.
+    const [
+      { createClientAssertionCredential, entraCredentialOptions },
+      { mapEntraError },
+      { createWirePolicy },
+    ] = await Promise.all([
+      import('./entra-credential.ts'),
+      import('./map-entra-error.ts'),
+      import('./wire-policy.ts'),
+    ]);
+    const createCredential = deps.createCredential ?? createClientAssertionCredential;
     // Minted once, up front, and handed to MSAL as a constant: MSAL calls the assertion callback
     // twice per getToken, one after the other (so the core's sharing of concurrent mints would not
     // merge them), and a GitHub failure then surfaces as the core's own error instead of MSAL's.

@@ -1,4 +1,3 @@
-import { AzureAuthorityHosts } from '@azure/identity';
 import type { Setting } from '@keyless/auth-core';
 
 /** Sovereign clouds `AWF_AUTH_AZURE_CLOUD` accepts. */
@@ -12,19 +11,22 @@ export interface AzureCloudProfile {
   readonly scope: string;
 }
 
-/** Authority host and default scope per cloud (hosts from the SDK's own `AzureAuthorityHosts`). */
+/**
+ * Authority host and default scope per cloud. The hosts are the SDK's `AzureAuthorityHosts`, written
+ * out so that reading settings does not load @azure/identity (a test keeps them equal).
+ */
 export const AZURE_CLOUD_PROFILES: Readonly<Record<AzureCloud, AzureCloudProfile>> = Object.freeze({
   public: Object.freeze({
-    authorityHost: AzureAuthorityHosts.AzurePublicCloud,
+    authorityHost: 'https://login.microsoftonline.com',
     scope: 'https://cognitiveservices.azure.com/.default',
   }),
   usgovernment: Object.freeze({
-    authorityHost: AzureAuthorityHosts.AzureGovernment,
+    authorityHost: 'https://login.microsoftonline.us',
     scope: 'https://cognitiveservices.azure.us/.default',
   }),
   // SPEC section 4 is silent on China; the Azure SDKs use the .cn Cognitive Services resource.
   china: Object.freeze({
-    authorityHost: AzureAuthorityHosts.AzureChina,
+    authorityHost: 'https://login.chinacloudapi.cn',
     scope: 'https://cognitiveservices.azure.cn/.default',
   }),
 });

@@ -1,5 +1,5 @@
 import type { AcquireContext, OutgoingRequest, ProviderPlugin } from '@keyless/auth-core';
-import { acquireGcpToken, type GcpAcquireDeps, type GcpMaterial } from './acquire-gcp-token.ts';
+import type { GcpAcquireDeps, GcpMaterial } from './acquire-gcp-token.ts';
 import { GCP_SETTINGS } from './gcp-settings.ts';
 import { parseGcpConfig, type GcpConfig } from './parse-gcp-config.ts';
 
@@ -30,7 +30,9 @@ export function createGcpPlugin(deps: GcpAcquireDeps = {}): ProviderPlugin<GcpCo
     settings: GCP_SETTINGS,
     parseConfig: parseGcpConfig,
     credentialKey: gcpCredentialKey,
-    acquire: (config: GcpConfig, context: AcquireContext) => acquireGcpToken(config, context, deps),
+    // google-auth-library loads on the first exchange: a gateway without gcp never holds it.
+    acquire: async (config: GcpConfig, context: AcquireContext) =>
+      (await import('./acquire-gcp-token.ts')).acquireGcpToken(config, context, deps),
     apply: applyGcpToken,
   });
 }
