@@ -47,6 +47,9 @@ export function entraCredentialOptions(
     authorityHost: config.authorityHost,
     disableInstanceDiscovery: true,
     retryOptions: { ...ENTRA_RETRY_OPTIONS },
+    // Never follow a redirect (the SDK follows same-origin ones by default): the 3xx reaches
+    // the wire policy and mapEntraError refuses it by name.
+    redirectOptions: { maxRetries: 0 },
     agent,
     additionalPolicies: policies.map((policy) => ({ policy, position: 'perCall' as const })),
   };

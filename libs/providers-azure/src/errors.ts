@@ -107,11 +107,19 @@ export class EntraServerError extends EntraError {
   }
 }
 
-/** Entra (or something posing as it) answered 2xx with no usable token or expiry. */
+/** Entra (or something posing as it) answered with no usable token or expiry, or with a body that is not JSON. */
 export class EntraBadResponseError extends EntraError {
   constructor(message: string, options: EntraErrorOptions) {
     super('KEYLESS_ERR_AZURE_BAD_RESPONSE', message, true, options);
     this.name = 'EntraBadResponseError';
+  }
+}
+
+/** Entra (or something in between) answered a redirect: never followed, it would carry the GitHub token elsewhere. */
+export class EntraRedirectRefusedError extends EntraError {
+  constructor(message: string, options: EntraErrorOptions) {
+    super('KEYLESS_ERR_AZURE_REDIRECT_REFUSED', message, false, options);
+    this.name = 'EntraRedirectRefusedError';
   }
 }
 

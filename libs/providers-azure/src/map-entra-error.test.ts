@@ -1,3 +1,4 @@
+import { Redactor } from '@keyless/auth-core';
 import {
   AuthenticationError,
   AuthenticationRequiredError,
@@ -22,6 +23,9 @@ import {
 } from './errors.ts';
 import { describeEntraFailure, mapEntraError } from './map-entra-error.ts';
 import type { WireRecord } from './wire-policy.ts';
+
+const remoteText = (value: unknown, maxChars?: number) =>
+  new Redactor().remoteText(value, maxChars);
 
 const CLIENT = '11111111-2222-3333-4444-555555555555';
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
@@ -105,7 +109,7 @@ describe('mapEntraError', () => {
         code,
         `AADSTS${code}: ${text}\r\nTrace ID: t\r\nCorrelation ID: c`,
       );
-      const error = mapEntraError(sdk, { config, assertion });
+      const error = mapEntraError(sdk, { remoteText, config, assertion });
       expect(error).toBeInstanceOf(FederatedCredentialMismatchError);
       expect(error).toBeInstanceOf(ExchangeError);
       expect(error).toMatchObject({
@@ -179,6 +183,7 @@ describe('mapEntraError', () => {
     ],
   ] as const)('AADSTS%s (%s) -> %O', (code, oauth, type, errorCode, retryable, fix) => {
     const error = mapEntraError(msalServerError(400, oauth, code, `AADSTS${code}: something.`), {
+      remoteText,
       config,
       assertion,
     });
@@ -195,7 +200,7 @@ describe('mapEntraError', () => {
         'AADSTS70011: The provided request must include a scope input parameter.\r\nTrace ID: x',
       error_codes: [70011],
     });
-    const error = mapEntraError(sdk, { config });
+    const error = mapEntraError(sdk, { config, remoteText });
     expect(error).toBeInstanceOf(InvalidScopeError);
     expect(error.message).toContain(
       'AADSTS70011: The provided request must include a scope input parameter.',
@@ -213,7 +218,7 @@ describe('mapEntraError', () => {
         error_codes: [90002],
       }),
     };
-    const error = mapEntraError(endpointsError(), { config, wire });
+    const error = mapEntraError(endpointsError(), { remoteText, config, wire });
     expect(error).toBeInstanceOf(TenantNotFoundError);
     expect(error.message).toContain(`AADSTS90002: Tenant '${TENANT}' not found.`);
     expect(error.fix).toContain(
@@ -231,7 +236,7 @@ describe('mapEntraError', () => {
       path: `/${TENANT}/v2.0/.well-known/openid-configuration`,
       error: restError(code),
     };
-    const error = mapEntraError(endpointsError(), { config, wire });
+    const error = mapEntraError(endpointsError(), { remoteText, config, wire });
     expect(error).toBeInstanceOf(EntraUnreachableError);
     expect(error).toMatchObject({ code: 'KEYLESS_ERR_AZURE_UNREACHABLE', retryable: true });
     expect(error.message).toBe(`cannot reach Entra at https://login.microsoftonline.com: ${code}`);
@@ -240,6 +245,7 @@ describe('mapEntraError', () => {
 
   it('names the proxy by host only, never with its credentials', () => {
     const error = mapEntraError(networkError(), {
+      remoteText,
       config,
       wire: { path: '/t', error: restError('ECONNRESET') },
       proxyUrl: 'http://user:hunter2@proxy.corp:3128/',
@@ -255,7 +261,7 @@ describe('mapEntraError', () => {
       undefined,
       `A server error occured.\nHttp status code: ${status}`,
     );
-    const error = mapEntraError(sdk, { config });
+    const error = mapEntraError(sdk, { config, remoteText });
     expect(error).toBeInstanceOf(EntraServerError);
     expect(error).toMatchObject({
       code: 'KEYLESS_ERR_AZURE_SERVER_ERROR',
@@ -270,7 +276,7 @@ describe('mapEntraError', () => {
       status: 200,
       contentType: 'text/html',
     };
-    const error = mapEntraError(networkError(), { config, wire });
+    const error = mapEntraError(networkError(), { remoteText, config, wire });
     expect(error).toBeInstanceOf(EntraBadResponseError);
     expect(error.message).toContain('(text/html)');
   });
@@ -278,7 +284,7 @@ describe('mapEntraError', () => {
   it('an unknown 4xx AADSTS code is not retryable and links the code', () => {
     const error = mapEntraError(
       msalServerError(400, 'invalid_request', '50000', 'AADSTS50000: oops.'),
-      { config },
+      { config, remoteText },
     );
     expect(error).toBeInstanceOf(EntraRejectedError);
     expect(error).toMatchObject({ code: 'KEYLESS_ERR_AZURE_EXCHANGE_FAILED', retryable: false });
@@ -291,13 +297,13 @@ describe('mapEntraError', () => {
       status: 404,
       errorBody: 'nope',
     };
-    const error = mapEntraError(endpointsError(), { config, wire });
+    const error = mapEntraError(endpointsError(), { remoteText, config, wire });
     expect(error).toBeInstanceOf(EntraRejectedError);
     expect(error.fix).toContain('AZURE_AUTHORITY_HOST');
   });
 
   it('an unexplained SDK error stays retryable', () => {
-    const error = mapEntraError(new Error('weird'), { config });
+    const error = mapEntraError(new Error('weird'), { config, remoteText });
     expect(error).toBeInstanceOf(EntraError);
     expect(error).toMatchObject({ retryable: true, message: 'Entra token request failed: weird' });
   });
@@ -305,7 +311,7 @@ describe('mapEntraError', () => {
   it('returns a KeylessError found in the cause chain as is', () => {
     const inner = new ExchangeError('KEYLESS_ERR_OIDC', 'github-oidc', 'no id-token permission');
     const wrapped = new AuthenticationRequiredError({ scopes: [], message: 'x', cause: inner });
-    expect(mapEntraError(wrapped, { config })).toBe(inner);
+    expect(mapEntraError(wrapped, { config, remoteText })).toBe(inner);
   });
 });
 

@@ -13,6 +13,7 @@ import {
   AssertionExpiredError,
   ClientCredentialRejectedError,
   EntraBadResponseError,
+  EntraRedirectRefusedError,
   EntraRejectedError,
   EntraServerError,
   EntraUnreachableError,
@@ -33,6 +34,8 @@ export interface EntraErrorContext {
   readonly wire?: WireRecord;
   /** The proxy the calls to the authority went through (`AcquireContext.egress`); named by host only. */
   readonly proxyUrl?: string;
+  /** The core's redact-then-bound path (`AcquireContext.remoteText`) for every remote text quoted. */
+  readonly remoteText: (value: unknown, maxChars?: number) => string;
 }
 
 /** An EntraFailure plus Entra's own one-line description and the SDK's error code. */
@@ -58,10 +61,29 @@ export function mapEntraError(error: unknown, context: EntraErrorContext): Keyle
   const keyless = findInChain(error, (e) => e instanceof KeylessError);
   if (keyless instanceof KeylessError) return keyless;
 
-  const failure = describeEntraFailure(error, context.wire);
-  const { config } = context;
+  const described = describeEntraFailure(error, context.wire);
+  // Entra's description is remote text: redacted, then bounded, before it is kept or quoted.
+  const failure: EntraFailureDetails =
+    described.description === undefined
+      ? described
+      : { ...described, description: context.remoteText(described.description, 400) };
+  const { config, wire } = context;
+  if (wire?.status !== undefined && wire.status >= 300 && wire.status < 400) {
+    // The other host's answer is not Entra's: only the redirect itself is reported.
+    const target = wire.redirectTo ? ` to ${context.remoteText(wire.redirectTo)}` : '';
+    return new EntraRedirectRefusedError(
+      `Entra at ${config.authorityHost} answered HTTP ${wire.status} (${wire.path}), a redirect${target}: refused, the GitHub token is never sent to another host`,
+      {
+        cause: error,
+        failure,
+        fix: `set ${settingLabel(AZURE_AUTHORITY_HOST)} to the final authority host, or remove the proxy or portal in between that redirects`,
+      },
+    );
+  }
   const code = failure.aadsts?.replace(/^AADSTS/, '');
-  const said = failure.description ?? failure.aadsts ?? failure.oauthError;
+  const said =
+    context.remoteText(failure.description ?? failure.aadsts ?? failure.oauthError ?? '', 400) ||
+    undefined;
   const refused = `Entra refused the token for app ${config.clientId} in tenant ${config.tenantId}: ${said ?? `HTTP ${failure.httpStatus}`}`;
   const options = { cause: error, failure };
 
@@ -137,6 +159,17 @@ function classifyTransport(
   }
   const proxyUrl = context.proxyUrl;
   const via = proxyUrl === undefined ? '' : ` through proxy ${new URL(proxyUrl).host}`;
+  if (wire?.status !== undefined && wire.json === false) {
+    // An answer arrived: whatever MSAL calls it, this is not a network failure.
+    const kind = wire.contentType ? `, ${wire.contentType}` : '';
+    return new EntraBadResponseError(
+      `Entra at ${config.authorityHost} answered HTTP ${wire.status} (${wire.path}) with a body that is not valid JSON${kind}`,
+      {
+        ...options,
+        fix: `check that ${config.authorityHost} is Entra and that no proxy or portal${via} rewrites its answers`,
+      },
+    );
+  }
   if (failure.networkCode !== undefined || (status === undefined && wire?.error !== undefined)) {
     const reason = failure.networkCode ?? failure.sdkCode ?? 'network error';
     const tls = TLS_CODE.test(reason);
@@ -173,7 +206,7 @@ function classifyTransport(
           : 'run keyless doctor to check the azure configuration',
     });
   }
-  const reason = failure.sdkCode ?? (error instanceof Error ? error.message : String(error));
+  const reason = failure.sdkCode ?? context.remoteText(error);
   return new EntraRejectedError(`Entra token request failed: ${reason}`, {
     ...options,
     retryable: true,
@@ -261,12 +294,14 @@ function parseErrorBody(
   };
 }
 
-/** First line of an Entra description, without the trace/correlation ids and timestamps Entra appends. */
+/**
+ * First line of an Entra description, without the trace/correlation ids and timestamps Entra
+ * appends. Never cut here: mapEntraError redacts it first, then bounds it (remoteText).
+ */
 function cleanDescription(text: string): string {
   const line = text.split(/\r?\n/)[0] ?? text;
   const cut = line.split(/\s*(?:Trace ID|Correlation ID|Timestamp):/)[0] ?? line;
-  const trimmed = cut.replace(/\s*-\s*$/, '').trim();
-  return trimmed.length > 400 ? `${trimmed.slice(0, 397)}...` : trimmed;
+  return cut.replace(/\s*-\s*$/, '').trim();
 }
 
 /** The iss/sub/aud of the presented GitHub token, for the fix (never the token itself). */

@@ -1,8 +1,12 @@
+import { Redactor } from '@keyless/auth-core';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AZURE_SETTINGS } from './azure-settings.ts';
 import { mapEntraError } from './map-entra-error.ts';
 import { parseAzureConfig } from './azure-config.ts';
+
+const remoteText = (value: unknown, maxChars?: number) =>
+  new Redactor().remoteText(value, maxChars);
 
 // Table cells compared with their padding collapsed (prettier aligns the columns).
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8').replace(/ +/g, ' ');
@@ -32,9 +36,11 @@ describe('README', () => {
       { errorNo: '50000', status: 400 },
     ];
     const codes = samples.map(
-      (sample) => mapEntraError(Object.assign(new Error('x'), sample), { config }).code,
+      (sample) => mapEntraError(Object.assign(new Error('x'), sample), { config, remoteText }).code,
     );
-    codes.push(mapEntraError(new Error('x'), { config, wire: { path: '/', status: 200 } }).code);
+    codes.push(
+      mapEntraError(new Error('x'), { remoteText, config, wire: { path: '/', status: 200 } }).code,
+    );
     expect(new Set(codes).size).toBe(10);
     for (const code of codes) expect(readme).toContain(`| \`${code}\` |`);
   });

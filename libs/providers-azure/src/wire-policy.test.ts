@@ -31,6 +31,7 @@ describe('createWirePolicy', () => {
     expect(wire.lastExchange()).toEqual({
       path: '/t/oauth2/v2.0/token',
       status: 200,
+      json: true,
       contentType: 'application/json',
     });
   });

@@ -14,6 +14,10 @@ export interface WireRecord {
   readonly contentType?: string;
   /** Body of a non-2xx answer (Entra's error JSON), truncated; success bodies are never kept. */
   readonly errorBody?: string;
+  /** False when the answer's body is not JSON (a portal's or proxy's page); absent without a body. */
+  readonly json?: boolean;
+  /** Origin a 3xx answer points to (never its path or query). */
+  readonly redirectTo?: string;
   /** The transport error (a RestError carrying `code`, e.g. ECONNREFUSED). */
   readonly error?: unknown;
 }
@@ -49,9 +53,13 @@ export function createWirePolicy(
         const contentType = response.headers.get('content-type');
         const ok = response.status >= 200 && response.status < 300;
         if (ok) registerAccessToken(response.bodyAsText, registerSecret);
+        const json = isJson(response.bodyAsText);
+        const redirectTo = originOf(response.headers.get('location'));
         last = {
           path,
           status: response.status,
+          ...(json === undefined ? {} : { json }),
+          ...(redirectTo === undefined ? {} : { redirectTo }),
           ...(contentType === undefined ? {} : { contentType }),
           ...(ok || response.bodyAsText == null
             ? {}
@@ -65,6 +73,26 @@ export function createWirePolicy(
     },
   };
   return { policy, lastExchange: () => last };
+}
+
+/** Whether a body parses as JSON; undefined without a body. */
+function isJson(body: string | null | undefined): boolean | undefined {
+  if (!body) return undefined;
+  try {
+    JSON.parse(body);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function originOf(location: string | undefined): string | undefined {
+  if (!location) return undefined;
+  try {
+    return new URL(location).origin;
+  } catch {
+    return 'an unparsable location';
+  }
 }
 
 function registerAccessToken(
