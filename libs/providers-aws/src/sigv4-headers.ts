@@ -1,6 +1,6 @@
-import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { NodeSha256 } from './node-sha256.ts';
 
 /** AWS credentials as the signer needs them. */
 export interface AwsCredentials {
@@ -82,7 +82,8 @@ export async function sigV4Headers(
     credentials,
     region: scope.region,
     service: scope.service,
-    sha256: Sha256,
+    // Native SHA-256: the pure-JS default of the AWS SDK costs a large share of CPU per request.
+    sha256: NodeSha256,
     // The caller decides whether x-amz-content-sha256 is sent (and signed).
     applyChecksum: false,
   });
