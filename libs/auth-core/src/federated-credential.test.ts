@@ -189,6 +189,7 @@ describe('federatedCredential', () => {
       generation: 1,
       remainingSeconds: 3600,
       refreshInSeconds: 2700,
+      refreshInMs: 2_700_000,
       durationMs: 120,
       hops: [
         { hop: 'github-oidc', durationMs: 0, ok: true },

@@ -128,6 +128,8 @@ export function federatedCredential<C, M>(
           remainingSeconds: seconds(event.credential.expiresAt - at),
           refreshInSeconds:
             event.refreshInMs === undefined ? undefined : seconds(event.refreshInMs),
+          // Exact, for checks that follow the schedule instead of measuring wall-clock gaps.
+          refreshInMs: event.refreshInMs,
           durationMs: event.durationMs,
           hops,
         },
