@@ -36,6 +36,9 @@ const METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
 /** Status logged for a request whose client went away before its answer (nginx's convention). */
 const CLIENT_CLOSED = 499;
 
+/** How often Node looks for requests that passed KEYLESS_REQUEST_TIMEOUT_MS, ms. */
+const REQUEST_TIMEOUT_CHECK_MS = 1_000;
+
 /** A route's listener and its WebSocket proxy. */
 export interface RouteServer {
   readonly app: FastifyInstance;
@@ -63,8 +66,14 @@ export async function createRouteServer(
     // Node's own guard for receiving the request; it never limits the response.
     requestTimeout: deps.requestTimeoutMs,
     return503OnClosing: true,
-    // Only WebSocket handshakes become upgrades; `Upgrade: h2c` and the like stay plain HTTP.
-    http: { shouldUpgradeCallback: isWebSocketUpgrade } as never,
+    http: {
+      // Only WebSocket handshakes become upgrades; `Upgrade: h2c` and the like stay plain HTTP.
+      shouldUpgradeCallback: isWebSocketUpgrade,
+      // Node arms the request timeout only when the server is created with it.
+      requestTimeout: deps.requestTimeoutMs,
+      // Node checks request timeouts on this interval (30 s by default), not at the deadline.
+      connectionsCheckingInterval: Math.min(REQUEST_TIMEOUT_CHECK_MS, deps.requestTimeoutMs),
+    } as never,
     // Fastify's own refusals (a malformed path) in the route's error shape.
     frameworkErrors: (error, _request, reply) => {
       sendGatewayError(reply, pipeline.error('bad_request_target', error.message));
@@ -108,8 +117,7 @@ export async function createRouteServer(
         (error.statusCode ?? 500) < 500 ? 'bad_request' : 'upstream_unreachable',
         error.message,
       );
-    // The rest of a refused body is not worth reading: close the connection after answering.
-    return sendGatewayError(reply.header('connection', 'close'), answer);
+    return sendGatewayError(reply, answer);
   });
 
   app.get('/health', async () => routeHealth(route.name, routes));
