@@ -14,6 +14,14 @@ import { createPluginEgress } from './plugin-egress.ts';
 import type { Redactor } from './redaction.ts';
 import type { RouteCredential } from './route-credential.ts';
 
+/**
+ * How long a secret a plugin registers stays redacted when its acquisition
+ * fails before the credential's expiry is known, ms (then the redactor's
+ * retention window applies). Secrets of a successful acquisition are kept
+ * until the credential expired.
+ */
+export const PROVISIONAL_SECRET_LIFETIME_MS = 60 * 60_000;
+
 /** Auth type of a federated credential when none is given. */
 export const DEFAULT_AUTH_TYPE = 'github-oidc';
 
@@ -22,7 +30,7 @@ export interface FederatedCredentialSharedOptions {
   /** Mints GitHub OIDC tokens (never cached). */
   minter: Pick<IdTokenMinter, 'mint'>;
   /** Receives every token the moment it exists; describes errors for logs, status and 503 bodies. */
-  redactor: Pick<Redactor, 'register' | 'describe'>;
+  redactor: Pick<Redactor, 'register' | 'describe' | 'remoteText'>;
   logger: Logger;
   metrics?: CredentialMetrics;
   /** `AWF_AUTH_TYPE` in effect; default `github-oidc`. */
@@ -95,10 +103,16 @@ export function federatedCredential<C, M>(
   async function acquire(signal: AbortSignal): Promise<AcquiredCredential<M>> {
     const record: HopRecord[] = [];
     hops = record;
+    // Kept at least PROVISIONAL_SECRET_LIFETIME_MS, and until the credential expired once that is known.
+    const registered: string[] = [];
     const context: AcquireContext = {
       signal,
       egress,
-      registerSecret: (value) => redactor.register(value),
+      registerSecret: (value) => {
+        registered.push(value);
+        redactor.register(value, { expiresAt: now() + PROVISIONAL_SECRET_LIFETIME_MS });
+      },
+      remoteText: (value, maxChars) => redactor.remoteText(value, maxChars),
       hop: (name, run) => timeHop(record, name, run),
       mintIdToken: (audience) =>
         timeHop(record, GITHUB_OIDC_HOP, async () => {
@@ -110,7 +124,8 @@ export function federatedCredential<C, M>(
     };
     const credential = await plugin.acquire(config, context);
     // Structured material (e.g. a key pair) is registered by the plugin; a bare token here.
-    if (typeof credential.material === 'string') redactor.register(credential.material);
+    if (typeof credential.material === 'string') registered.push(credential.material);
+    for (const value of registered) redactor.register(value, { expiresAt: credential.expiresAt });
     return credential;
   }
 

@@ -55,10 +55,16 @@ export interface AcquiredCredential<Material> {
 export interface AcquireContext {
   /** Mints a fresh GitHub OIDC token for `audience` (registered for redaction). */
   mintIdToken(audience: string): Promise<string>;
-  /** Registers a secret the moment it exists, so that no output can carry it. */
+  /** Registers a secret the moment it exists, so that no output can carry it (kept until the credential expired). */
   registerSecret(value: string): void;
   /** Times one exchange hop (for metrics and `keyless doctor`). */
   hop<T>(name: string, run: () => Promise<T>): Promise<T>;
+  /**
+   * The only way remote text (an answer body, an error description, an SDK
+   * error and its causes) enters an error message: redacted first, then one
+   * line of at most `maxChars` characters (default REMOTE_TEXT_MAX_CHARS).
+   */
+  remoteText(value: unknown, maxChars?: number): string;
   /** Aborted on shutdown. */
   readonly signal: AbortSignal;
   /** The only way out to token endpoints: the configured egress proxy, parsed once by the core. */

@@ -62,6 +62,7 @@ export function createAzurePlugin(deps: AzurePluginDeps = {}): ProviderPlugin<Az
         assertion,
         wire: wire.lastExchange(),
         proxyUrl: context.egress.proxyUrlFor(config.authorityHost),
+        remoteText: (value, maxChars) => context.remoteText(value, maxChars),
       });
     } finally {
       agent.destroy();

@@ -90,6 +90,11 @@ export async function acquireGcpToken(
     }
     return { material: Object.freeze({ accessToken: token }), expiresAt };
   } catch (error) {
-    throw mapGcpError(error, { hop, config, aborted: context.signal.aborted });
+    throw mapGcpError(error, {
+      hop,
+      config,
+      aborted: context.signal.aborted,
+      remoteText: (value, maxChars) => context.remoteText(value, maxChars),
+    });
   }
 }
