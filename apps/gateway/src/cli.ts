@@ -1,62 +1,76 @@
-import { parseArgs } from 'node:util';
-import { ConfigError, type Environment, type ProviderPlugin } from '@keyless/auth-core';
-import { readConfigFile } from './config/config-file.ts';
-import { loadConfig } from './config/load-config.ts';
-import { startGateway } from './server/gateway.ts';
+import { ConfigError, type ProviderPlugin } from '@keyless/auth-core';
+import type { Command, CommandContext } from './commands/command.ts';
+import { doctorCommand } from './commands/doctor.ts';
+import { fakesCommand } from './commands/fakes.ts';
+import { serveCommand } from './commands/serve.ts';
+import { keylessVersion } from './commands/version.ts';
 
-const USAGE = `usage: keyless serve [--config path.yaml]
+/**
+ * The subcommands, in `--help` order. A command is one module under
+ * commands/ and one line here.
+ */
+const COMMANDS: readonly Command[] = [serveCommand, doctorCommand, fakesCommand];
 
-Starts the gateway from environment variables and/or a config file
-(KEYLESS_CONFIG or --config). See the README for every setting.`;
-
-/** Exit code for configuration errors, distinct from crashes. */
+/** Exit code for configuration errors and bad usage, distinct from crashes. */
 const EXIT_CONFIG = 2;
 
-async function run(argv: readonly string[], plugins: readonly ProviderPlugin[]): Promise<void> {
-  const { positionals, values } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  });
-  const command = positionals[0] ?? 'serve';
-  if (values.help || command !== 'serve') {
-    process.stdout.write(`${USAGE}\n`);
-    process.exitCode = values.help ? 0 : EXIT_CONFIG;
+function help(): string {
+  const width = Math.max(...COMMANDS.map((command) => command.name.length));
+  return [
+    'usage: keyless <command> [options]',
+    '',
+    'commands:',
+    ...COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
+    '',
+    'options: --help, --version',
+    '',
+    ...COMMANDS.map((command) => `  ${command.usage}`),
+    '',
+    'Every setting is listed in the README, section Configuration (generated from the code).',
+  ].join('\n');
+}
+
+async function run(argv: readonly string[], context: CommandContext): Promise<void> {
+  const [first = 'serve', ...rest] = argv;
+  if (first === '--help' || first === '-h' || first === 'help') {
+    process.stdout.write(`${help()}\n`);
     return;
   }
-
-  const configPath = values.config ?? process.env.KEYLESS_CONFIG?.trim();
-  const file = configPath ? await readConfigFile(configPath, plugins) : undefined;
-  // Real environment variables win over the file's `engine.env` / `engine.auth`.
-  const env: Environment = { ...file?.env, ...process.env };
-  const config = loadConfig(env, plugins, file?.routes);
-  const gateway = await startGateway(config);
-
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    gateway.logger.info({ event: 'gateway.signal', signal }, `received ${signal}`);
-    gateway.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        gateway.logger.error({ event: 'gateway.stop_failed', err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  if (first === '--version' || first === '-v' || first === 'version') {
+    process.stdout.write(`${keylessVersion(context.env)}\n`);
+    return;
+  }
+  const command = COMMANDS.find((candidate) => candidate.name === first);
+  if (!command) {
+    process.stderr.write(`keyless: unknown command ${JSON.stringify(first)}\n\n${help()}\n`);
+    process.exitCode = EXIT_CONFIG;
+    return;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`usage: ${command.usage}\n${command.summary}\n`);
+    return;
+  }
+  await command.run(rest, context);
 }
 
 /**
- * The `keyless` command line with the given provider plugins: runs until a
- * signal stops the gateway; configuration errors exit with status 2.
+ * The `keyless` command line with the given provider plugins. Configuration
+ * errors and bad arguments exit with status 2, anything else with 1.
  */
 export function runCli(argv: readonly string[], plugins: readonly ProviderPlugin[]): void {
-  run(argv, plugins).catch((error: unknown) => {
+  run(argv, { plugins, env: process.env }).catch((error: unknown) => {
     if (error instanceof ConfigError) {
       process.stderr.write(`keyless: configuration error: ${error.message}\n`);
+      process.exit(EXIT_CONFIG);
+    }
+    // parseArgs rejects unknown options and stray arguments with these codes.
+    const code = (error as { code?: string } | null)?.code;
+    if (
+      code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
+      code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' ||
+      code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE'
+    ) {
+      process.stderr.write(`keyless: ${(error as Error).message}\n`);
       process.exit(EXIT_CONFIG);
     }
     process.stderr.write(`keyless: ${error instanceof Error ? error.message : String(error)}\n`);
