@@ -19,6 +19,7 @@ import {
   type SendUpstream,
   type UpstreamAnswer,
 } from './pipeline.ts';
+import { observeBody, type RequestHook } from './request-hooks.ts';
 
 const TOKENS = ['federated-token-generation-1', 'federated-token-generation-2'];
 
@@ -57,7 +58,7 @@ const route: RouteConfig = {
   extraHeaders: { 'copilot-integration-id': 'agentic-workflows' },
 };
 
-function pipelineWith(credential: RouteCredential) {
+function pipelineWith(credential: RouteCredential, hooks: RequestHook[] = []) {
   const redactor = new Redactor();
   for (const token of TOKENS) redactor.register(token);
   return new RoutePipeline(route, credential, {
@@ -65,6 +66,7 @@ function pipelineWith(credential: RouteCredential) {
     redactor,
     credentialMetrics: createCredentialMetrics(new Registry()),
     clientKey: undefined,
+    hooks,
   });
 }
 
@@ -84,7 +86,12 @@ function scripted(...answers: (() => UpstreamAnswer)[]) {
   return { send, sent };
 }
 
-const request = { method: 'POST', path: '/v1/x', headers: { authorization: 'Bearer client' } };
+const request = {
+  method: 'POST',
+  path: '/v1/x',
+  headers: { authorization: 'Bearer client' },
+  websocket: false,
+};
 
 async function forward(
   pipeline: RoutePipeline,
@@ -231,10 +238,70 @@ describe('RoutePipeline.admit', () => {
         redactor: new Redactor(),
         credentialMetrics: createCredentialMetrics(new Registry()),
         clientKey: undefined,
+        hooks: [],
       },
     );
     const refused = pipeline.admit('/v1/x', {});
     expect(typeof refused !== 'string' && refused.status).toBe(503);
     expect(typeof refused !== 'string' && refused.body).toContain('OPENAI_API_KEY');
+  });
+});
+
+describe('RoutePipeline hooks', () => {
+  it('a hook refuses before anything is attached or sent', async () => {
+    const { credential, calls } = fakeCredential();
+    const { send, sent } = scripted();
+    const hook: RequestHook = {
+      beforeSend: () => ({
+        refuse: 'rate_limited',
+        message: 'slow down',
+        headers: { 'retry-after': '7' },
+      }),
+    };
+    const { result } = await forward(pipelineWith(credential, [hook]), send);
+    expect(sent).toHaveLength(0);
+    expect(calls.attach).toBe(0);
+    expect(result.kind === 'error' && result.error.status).toBe(429);
+    expect(result.kind === 'error' && result.error.headers['retry-after']).toBe('7');
+  });
+
+  it('a hook replaces the body before signing, and observers see the answer bytes', async () => {
+    const { credential } = fakeCredential();
+    const { send, sent } = scripted(() => answer(200, 'abcdef'));
+    const seen: string[] = [];
+    let ended: boolean | undefined;
+    const hook: RequestHook = {
+      beforeSend: () => ({ body: Buffer.from('{"model":"alias-target"}') }),
+      onAnswer: (proxied) => {
+        seen.push(`body=${proxied.body?.toString()}`);
+        return {
+          data: (chunk) => seen.push(chunk.toString()),
+          end: (complete) => (ended = complete),
+        };
+      },
+    };
+    const { result } = await forward(pipelineWith(credential, [hook]), send);
+    expect(sent[0]!.headers['content-length']).toBe('24');
+    if (result.kind !== 'answer') throw new Error('expected an answer');
+    expect(await text(observeBody(result.answer.body, result.observer))).toBe('abcdef');
+    expect(seen[0]).toBe('body={"model":"alias-target"}');
+    expect(seen.slice(1).join('')).toBe('abcdef');
+    expect(ended).toBe(true);
+  });
+
+  it('an observer that throws is dropped; the answer still reaches the client', async () => {
+    const { credential } = fakeCredential();
+    const { send } = scripted(() => answer(200, 'whole'));
+    const hook: RequestHook = {
+      onAnswer: () => ({
+        data: () => {
+          throw new Error('parser bug');
+        },
+        end: () => {},
+      }),
+    };
+    const { result } = await forward(pipelineWith(credential, [hook]), send);
+    if (result.kind !== 'answer') throw new Error('expected an answer');
+    expect(await text(observeBody(result.answer.body, result.observer))).toBe('whole');
   });
 });

@@ -16,6 +16,12 @@ import type { GatewayErrorCode } from './error-codes.ts';
 import { gatewayError, type GatewayErrorResponse } from './gateway-errors.ts';
 import { forwardedRequestHeaders } from './header-hygiene.ts';
 import { readPrefix, type Peeked } from './read-prefix.ts';
+import {
+  combineObservers,
+  type AnswerObserver,
+  type ProxiedRequest,
+  type RequestHook,
+} from './request-hooks.ts';
 import { scrubAnswer } from './scrub-answer.ts';
 import { SecretMatcher } from './secret-matcher.ts';
 
@@ -40,6 +46,7 @@ export interface AdmittedRequest {
   readonly path: string;
   readonly headers: IncomingHttpHeaders;
   readonly body?: Buffer;
+  readonly websocket: boolean;
 }
 
 /** What happened to a request, for its log line and metrics. */
@@ -51,7 +58,12 @@ export interface ForwardTrace {
 }
 
 export type ForwardResult =
-  | { readonly kind: 'answer'; readonly answer: UpstreamAnswer }
+  | {
+      readonly kind: 'answer';
+      readonly answer: UpstreamAnswer;
+      /** Fed by the transport with what reaches the client (body chunks or WebSocket messages). */
+      readonly observer: AnswerObserver | undefined;
+    }
   | { readonly kind: 'error'; readonly error: GatewayErrorResponse }
   /** The client went away first: nothing is answered. */
   | { readonly kind: 'aborted' };
@@ -61,6 +73,8 @@ export interface PipelineDeps {
   readonly redactor: Redactor;
   readonly credentialMetrics: CredentialMetrics;
   readonly clientKey: string | undefined;
+  /** Request policies and usage accounting, in order. */
+  readonly hooks: readonly RequestHook[];
 }
 
 /**
@@ -124,6 +138,24 @@ export class RoutePipeline {
     trace: ForwardTrace,
   ): Promise<ForwardResult> {
     const credential = this.#credential!;
+    let proxied: ProxiedRequest = {
+      ...request,
+      route: this.#route.name,
+      flavor: this.#route.flavor.name,
+      startedAt: Date.now(),
+    };
+    for (const hook of this.#deps.hooks) {
+      const verdict = hook.beforeSend?.(proxied);
+      if (!verdict) continue;
+      if ('refuse' in verdict) {
+        return {
+          kind: 'error',
+          error: this.error(verdict.refuse, verdict.message, verdict.headers),
+        };
+      }
+      request = { ...request, body: verdict.body };
+      proxied = { ...proxied, body: verdict.body };
+    }
     for (const attempt of ['first', 'replay'] as const) {
       const outgoing = this.#outgoing(request, credential.signsBody);
       const before = { ...outgoing.headers };
@@ -177,7 +209,11 @@ export class RoutePipeline {
         }
         answer = { ...answer, body: peeked.body };
       }
-      return { kind: 'answer', answer: scrubAnswer(answer, matcher) };
+      const scrubbed = scrubAnswer(answer, matcher);
+      const observer = combineObservers(
+        this.#deps.hooks.flatMap((hook) => hook.onAnswer?.(proxied, scrubbed) ?? []),
+      );
+      return { kind: 'answer', answer: scrubbed, observer };
     }
     throw new Error('unreachable: the replay returns');
   }

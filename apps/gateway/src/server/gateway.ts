@@ -100,6 +100,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     clientKey: config.clientKey,
     egress: config.egress,
+    hooks: [],
   };
   const servers: FastifyInstance[] = [];
   const websockets: WebSocketProxy[] = [];

@@ -2,6 +2,7 @@ import type { CredentialMetrics, EgressProxy, Redactor } from '@keyless/auth-cor
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import type { BodyBudget } from '../proxy/body-budget.ts';
+import type { RequestHook } from '../proxy/request-hooks.ts';
 import type { GatewayMetrics } from './gateway-metrics.ts';
 
 /** What every route server shares. */
@@ -22,4 +23,6 @@ export interface RouteServerDeps {
   readonly clientKey: string | undefined;
   /** The configured egress proxy (WebSocket upgrades need it as an agent). */
   readonly egress: EgressProxy;
+  /** Request policies and usage accounting, run for every proxied request in order. */
+  readonly hooks: readonly RequestHook[];
 }

@@ -15,6 +15,7 @@ import { sendGatewayError } from '../proxy/gateway-errors.ts';
 import { relayedResponseHeaders } from '../proxy/header-hygiene.ts';
 import { RoutePipeline, type ForwardTrace, type SendUpstream } from '../proxy/pipeline.ts';
 import { readBody } from '../proxy/read-body.ts';
+import { observeBody } from '../proxy/request-hooks.ts';
 import { RequestRefusedError } from '../proxy/request-refused.ts';
 import { isWebSocketUpgrade } from '../proxy/websocket-handshake.ts';
 import { routeHealth } from './health.ts';
@@ -160,7 +161,13 @@ export async function createRouteServer(
     };
 
     const result = await pipeline.forward(
-      { method: request.method, path, headers: request.headers, body: read?.body },
+      {
+        method: request.method,
+        path,
+        headers: request.headers,
+        body: read?.body,
+        websocket: false,
+      },
       send,
       aborted.signal,
       request.keyless,
@@ -174,7 +181,7 @@ export async function createRouteServer(
         return reply
           .code(result.answer.status)
           .headers(relayedResponseHeaders(result.answer.headers))
-          .send(result.answer.body);
+          .send(observeBody(result.answer.body, result.observer));
     }
   };
   app.route({ method: METHODS, url: '/*', handler: forward });

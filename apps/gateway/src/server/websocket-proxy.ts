@@ -6,6 +6,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { RouteConfig } from '../config/gateway-config.ts';
 import type { GatewayErrorResponse } from '../proxy/gateway-errors.ts';
 import { relayedResponseHeaders } from '../proxy/header-hygiene.ts';
+import { observeBody, type AnswerObserver } from '../proxy/request-hooks.ts';
 import type { ForwardTrace, RoutePipeline, SendUpstream } from '../proxy/pipeline.ts';
 import { validateHandshake } from '../proxy/websocket-handshake.ts';
 import { writeRawResponse } from './raw-response.ts';
@@ -142,7 +143,7 @@ export function attachWebSocketProxy(
       });
 
     const result = await pipeline.forward(
-      { method: 'GET', path, headers: request.headers },
+      { method: 'GET', path, headers: request.headers, websocket: true },
       send,
       aborted.signal,
       trace,
@@ -161,8 +162,9 @@ export function attachWebSocketProxy(
         status: answer.status,
         headers: withoutContentLength(relayedResponseHeaders(answer.headers)),
       });
-      answer.body.on('error', () => socket.destroy());
-      answer.body.pipe(socket);
+      const body = observeBody(answer.body, result.observer);
+      body.on('error', () => socket.destroy());
+      body.pipe(socket);
       return done(answer.status);
     }
     const opened = upstream!;
@@ -181,7 +183,7 @@ export function attachWebSocketProxy(
       const pair = { client, upstream: opened };
       open.add(pair);
       relay(client, opened);
-      relay(opened, client);
+      relay(opened, client, result.observer);
       client.once('close', () => open.delete(pair));
       done(101);
     });
@@ -210,18 +212,25 @@ export function attachWebSocketProxy(
   };
 }
 
-/** Relays messages and the close of `from` to `to`. */
-function relay(from: WebSocket, to: WebSocket): void {
+/** Relays messages and the close of `from` to `to`; `observer` sees each message relayed. */
+function relay(from: WebSocket, to: WebSocket, observer?: AnswerObserver): void {
   from.on('message', (data: RawData, isBinary: boolean) => {
-    if (to.readyState === WebSocket.OPEN) to.send(data, { binary: isBinary });
+    if (to.readyState !== WebSocket.OPEN) return;
+    to.send(data, { binary: isBinary });
+    observer?.data(Buffer.isBuffer(data) ? data : Buffer.concat(toBuffers(data)));
   });
   from.on('close', (code: number, reason: Buffer) => {
+    observer?.end(code === 1000 || code === GOING_AWAY);
     if (to.readyState === WebSocket.OPEN || to.readyState === WebSocket.CONNECTING) {
       if (RESERVED_CLOSE_CODES.has(code)) to.close();
       else to.close(code, reason);
     }
   });
   from.on('error', () => to.terminate());
+}
+
+function toBuffers(data: RawData): Buffer[] {
+  return Array.isArray(data) ? data : [Buffer.from(data as ArrayBuffer)];
 }
 
 /** A refusal is relayed until the connection closes, so its length is not restated. */

@@ -1,0 +1,97 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { FlavorName } from '../config/flavors.ts';
+import type { GatewayErrorCode } from './error-codes.ts';
+
+/** A client request as hooks see it, on both transports. */
+export interface ProxiedRequest {
+  readonly route: string;
+  readonly flavor: FlavorName;
+  readonly method: string;
+  /** Upstream path and query as sent. */
+  readonly path: string;
+  /** The client's headers (credentials included: never log them). */
+  readonly headers: IncomingHttpHeaders;
+  readonly body?: Buffer;
+  readonly websocket: boolean;
+  /** ms epoch. */
+  readonly startedAt: number;
+}
+
+/** A hook's decision before a request leaves. */
+export type HookVerdict =
+  | {
+      readonly refuse: GatewayErrorCode;
+      readonly message: string;
+      readonly headers?: Record<string, string>;
+    }
+  | { readonly body: Buffer };
+
+/**
+ * Sees the bytes of an answer as they pass to the client (HTTP body chunks, or
+ * each upstream WebSocket message), never altering or delaying them. Bounded
+ * memory is the observer's own duty.
+ */
+export interface AnswerObserver {
+  data(chunk: Buffer): void;
+  /** Called once: the answer ended whole, or was cut. */
+  end(complete: boolean): void;
+}
+
+/**
+ * The one seam for request policies and usage accounting, shared by HTTP
+ * requests and WebSocket handshakes. Hooks run in order; a hook that throws
+ * fails only its own request (before sending) or only its own observation
+ * (after).
+ */
+export interface RequestHook {
+  /** Before the credential is attached (and a signature computed): refuse, or replace the body. */
+  beforeSend?(request: ProxiedRequest): HookVerdict | undefined;
+  /** The answer that reaches the client (not a rejected one that was replayed). */
+  onAnswer?(
+    request: ProxiedRequest,
+    answer: { readonly status: number; readonly headers: IncomingHttpHeaders },
+  ): AnswerObserver | undefined;
+}
+
+/** Feeds several observers; an observer that throws is dropped, never the relay. */
+export function combineObservers(observers: readonly AnswerObserver[]): AnswerObserver | undefined {
+  if (observers.length === 0) return undefined;
+  const live = new Set(observers);
+  const each = (call: (observer: AnswerObserver) => void) => {
+    for (const observer of live) {
+      try {
+        call(observer);
+      } catch {
+        live.delete(observer);
+      }
+    }
+  };
+  let ended = false;
+  return {
+    data: (chunk) => each((observer) => observer.data(chunk)),
+    end: (complete) => {
+      if (ended) return;
+      ended = true;
+      each((observer) => observer.end(complete));
+    },
+  };
+}
+
+/** `body` with `observer` fed every chunk as it passes; ends the observer once either way. */
+export function observeBody(body: Readable, observer: AnswerObserver | undefined): Readable {
+  if (!observer) return body;
+  const tap = new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
+      observer.data(chunk);
+      done(null, chunk);
+    },
+    flush(done: TransformCallback) {
+      observer.end(true);
+      done();
+    },
+  });
+  tap.once('close', () => observer.end(false));
+  // Errors travel to the tap, which the relay consumes; a client gone destroys the body too.
+  return pipeline(body, tap, () => {});
+}
