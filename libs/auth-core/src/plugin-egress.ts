@@ -12,8 +12,12 @@ import type { PluginEgress } from './plugin.ts';
  * startup (a ConfigError) when a proxy is set but this Node version's agents
  * would silently go around it.
  */
-export function createPluginEgress(proxy: EgressProxy, dispatcher: Dispatcher): PluginEgress {
-  assertAgentProxySupported(proxy, 'token exchanges');
+export function createPluginEgress(
+  proxy: EgressProxy,
+  dispatcher: Dispatcher,
+  nodeVersion: string = process.versions.node,
+): PluginEgress {
+  assertAgentProxySupported(proxy, 'token exchanges', nodeVersion);
   return Object.freeze({
     dispatcher,
     proxyUrlFor: (target: string | URL) => proxyUrlFor(proxy, target),
