@@ -14,14 +14,15 @@ const PROFILE: CpuProfile = {
 };
 
 describe('summarizeProfile', () => {
-  it('weights self time by sampling interval, per function and per package', () => {
+  it('weights self time by sampling interval, as a share of busy time, per function and per package', () => {
     const summary = summarizeProfile(PROFILE);
     expect(summary.idlePercent).toBeCloseTo(50, 5);
     expect(summary.functions[0]).toMatchObject({
       name: 'hashBlocks',
       where: '@aws-crypto/sha256-js/x.js:10',
     });
-    expect(summary.functions[0]?.selfPercent).toBeCloseTo(40, 5);
+    // 400 of the 500 busy units.
+    expect(summary.functions[0]?.selfPercent).toBeCloseTo(80, 5);
     expect(summary.places.map((place) => place.name)).toEqual([
       '@aws-crypto/sha256-js',
       'apps/gateway',

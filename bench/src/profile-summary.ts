@@ -17,13 +17,13 @@ export interface Hotspot {
   readonly name: string;
   /** Package, repository file or `(native)`. */
   readonly where: string;
-  /** Percent of all samples (idle included). */
+  /** Percent of the busy samples (idle excluded). */
   readonly selfPercent: number;
 }
 
 /** What a profile says about where the time goes. */
 export interface ProfileSummary {
-  /** Percent of samples in `(idle)`: the event loop waiting. */
+  /** Percent of all samples in `(idle)`: the event loop waiting (the gateway idles while other targets run). */
   readonly idlePercent: number;
   readonly functions: readonly Hotspot[];
   /** Self time summed per package or folder of the repository. */
@@ -64,8 +64,8 @@ function top(
 }
 
 /**
- * Self time per function and per package, weighted by the sampling intervals
- * (`timeDeltas`), as `node --cpu-prof-*` writes them.
+ * Self time per function and per package as a share of the busy time, weighted
+ * by the sampling intervals (`timeDeltas`) of a `node --cpu-prof` profile.
  */
 export function summarizeProfile(profile: CpuProfile, count = 25): ProfileSummary {
   const byId = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
@@ -96,11 +96,12 @@ export function summarizeProfile(profile: CpuProfile, count = 25): ProfileSummar
     place.ticks += weight;
     places.set(where, place);
   });
-  if (total === 0) return { idlePercent: 0, functions: [], places: [] };
+  const busy = total - idle;
+  if (busy <= 0) return { idlePercent: total === 0 ? 0 : 100, functions: [], places: [] };
   return {
     idlePercent: (100 * idle) / total,
-    functions: top(functions, total, count),
-    places: top(places, total, count),
+    functions: top(functions, busy, count),
+    places: top(places, busy, count),
   };
 }
 
@@ -108,7 +109,7 @@ export function summarizeProfile(profile: CpuProfile, count = 25): ProfileSummar
 export function renderProfile(file: string, summary: ProfileSummary): string {
   const pct = (value: number) => `${value.toFixed(1).padStart(5)}%`;
   return [
-    `CPU profile ${file} (idle ${summary.idlePercent.toFixed(1)}%; self time as % of all samples)`,
+    `CPU profile ${file} (idle ${summary.idlePercent.toFixed(1)}% of samples; self time as % of busy samples)`,
     '',
     'by package / folder:',
     ...summary.places.map((place) => `  ${pct(place.selfPercent)}  ${place.name}`),
