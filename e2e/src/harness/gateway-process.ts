@@ -36,6 +36,8 @@ export interface GatewayStartOptions {
   readonly entry?: keyof typeof ENTRIES;
   /** ms to wait for `gateway.listening`; default 20000. */
   readonly timeoutMs?: number;
+  /** Stops the gateway (SIGTERM) when aborted, also while it is starting. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -55,11 +57,16 @@ function spawnGateway(
   env: Record<string, string>,
   args: readonly string[],
   entry: keyof typeof ENTRIES = 'gateway',
+  signal?: AbortSignal,
 ): ChildProcess {
-  return spawn(process.execPath, [ENTRIES[entry], ...args], {
+  const child = spawn(process.execPath, [ENTRIES[entry], ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(signal ? { signal } : {}),
   });
+  // An abort through `signal` is reported here; the exit that follows ends every wait.
+  child.on('error', () => {});
+  return child;
 }
 
 /** Starts the gateway and waits until it logs that it is listening. */
@@ -67,7 +74,12 @@ export async function startGatewayProcess(
   env: Record<string, string>,
   options: GatewayStartOptions = {},
 ): Promise<GatewayProcess> {
-  const child = spawnGateway(await childEnv(env), options.args ?? ['serve'], options.entry);
+  const child = spawnGateway(
+    await childEnv(env),
+    options.args ?? ['serve'],
+    options.entry,
+    options.signal,
+  );
   let output = '';
   // 'close', not 'exit': stdout and stderr are fully read by then, so canary scans see every line.
   const exited = new Promise<number | null>((resolve) =>
@@ -75,10 +87,11 @@ export async function startGatewayProcess(
   );
   const listening = new Promise<{ urls: Record<string, string>; managementUrl: string }>(
     (resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`gateway did not start in time; output:\n${output}`)),
-        options.timeoutMs ?? 20_000,
-      );
+      const timer = setTimeout(() => {
+        // Nobody gets a handle to a gateway that never listened: it must not outlive the caller.
+        child.kill('SIGKILL');
+        reject(new Error(`gateway did not start in time; output:\n${output}`));
+      }, options.timeoutMs ?? 20_000);
       const onData = (chunk: Buffer) => {
         output += chunk.toString('utf8');
         for (const line of parseLines(output)) {

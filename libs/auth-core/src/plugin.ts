@@ -31,6 +31,8 @@ export interface ProviderPlugin<Config = unknown, Material = unknown> {
    * Never contains a secret.
    */
   credentialKey(config: Config): string;
+  /** Doubts about a valid config that `keyless doctor` shows (e.g. a value that looks swapped with another); none by default. */
+  configWarnings?(config: Config): readonly string[];
   /** Performs exactly one real exchange; never caches. */
   acquire(config: Config, context: AcquireContext): Promise<AcquiredCredential<Material>>;
   /** Attaches the credential to a request about to be sent (headers, or a signature). */
