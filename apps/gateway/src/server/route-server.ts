@@ -118,6 +118,8 @@ export async function createRouteServer(
         (error.statusCode ?? 500) < 500 ? 'bad_request' : 'upstream_unreachable',
         error.message,
       );
+    // An answer that failed before its head was sent must not keep the upstream's headers.
+    for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name);
     return sendGatewayError(reply, answer);
   });
 
