@@ -1,10 +1,10 @@
 import type { Command } from './command.ts';
 
 /** The dev package that holds the fakes; the production image leaves it out. */
-const FAKES_PACKAGE = '@keyless/fakes';
+export const FAKES_PACKAGE = '@keyless/fakes';
 
 /** What `keyless fakes` needs of the fakes package. */
-interface FakesModule {
+export interface FakesModule {
   runFakesCli(argv: readonly string[]): Promise<number>;
 }
 
@@ -12,26 +12,37 @@ interface FakesModule {
  * `keyless fakes`: the fake clouds and upstreams standalone (the fakes
  * package's own CLI). Loaded on demand, so that an install without dev
  * packages runs every other command and says clearly why this one cannot.
+ * `load` is the import (a seam for tests).
  */
-export const fakesCommand: Command = {
-  name: 'fakes',
-  summary:
-    'start fake GitHub OIDC, cloud STS and LLM servers and print the environment to use them',
-  usage:
-    'keyless fakes [--fail FAULT]... [--claim KEY=VALUE]... [--port BASE] [--out DIR] [--list-faults]',
-  async run(args) {
-    let fakes: FakesModule;
-    try {
-      fakes = (await import(FAKES_PACKAGE)) as FakesModule;
-    } catch (error) {
-      if ((error as { code?: string } | null)?.code !== 'ERR_MODULE_NOT_FOUND') throw error;
-      process.stderr.write(
-        `keyless fakes: the dev package ${FAKES_PACKAGE} is not installed here (production installs and the ` +
-          'container image leave dev packages out). Run it from a clone of the repository: npm ci && npm run fakes\n',
-      );
-      process.exitCode = 1;
-      return;
-    }
-    process.exitCode = await fakes.runFakesCli(args);
-  },
-};
+export function createFakesCommand(
+  load: () => Promise<FakesModule> = () => import(FAKES_PACKAGE) as Promise<FakesModule>,
+): Command {
+  return {
+    name: 'fakes',
+    summary:
+      'start fake GitHub OIDC, cloud STS and LLM servers and print the environment to use them',
+    usage:
+      'keyless fakes [--fail FAULT]... [--claim KEY=VALUE]... [--port BASE] [--out DIR] [--list-faults]',
+    async run(args) {
+      let fakes: FakesModule;
+      try {
+        fakes = await load();
+      } catch (error) {
+        const missing =
+          (error as { code?: string } | null)?.code === 'ERR_MODULE_NOT_FOUND' &&
+          String((error as Error).message).includes(FAKES_PACKAGE);
+        if (!missing) throw error;
+        process.stderr.write(
+          `keyless fakes: the dev package ${FAKES_PACKAGE} is not installed here (production installs and the ` +
+            'container image leave dev packages out). Run it from a clone of the repository: npm ci && npm run fakes\n',
+        );
+        process.exitCode = 1;
+        return;
+      }
+      process.exitCode = await fakes.runFakesCli(args);
+    },
+  };
+}
+
+/** `keyless fakes` with the real import. */
+export const fakesCommand: Command = createFakesCommand();
