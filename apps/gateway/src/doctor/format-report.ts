@@ -88,8 +88,10 @@ function summary(report: DoctorReport): string[] {
     line(header),
     ...rows.map(line),
     '',
-    failed === 0
-      ? `All ${report.routes.length} routes passed.`
-      : `${failed} of ${report.routes.length} routes failed.`,
+    failed > 0
+      ? `${failed} of ${report.routes.length} routes failed.`
+      : report.routes.length === 1
+        ? 'The route passed.'
+        : `All ${report.routes.length} routes passed.`,
   ];
 }
