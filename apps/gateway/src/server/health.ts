@@ -13,21 +13,23 @@ export interface HealthRoute {
  * `/readyz` on the management port is the strict readiness.
  */
 export function routeHealth(route: string, routes: readonly HealthRoute[]) {
+  const state = ({ name, credential }: HealthRoute) => ({
+    route: name,
+    configured: !!credential,
+    ...(credential
+      ? {
+          provider: credential.provider,
+          auth: credential.auth,
+          credential: credential.status().state,
+        }
+      : {}),
+  });
+  const own = routes.find(({ name }) => name === route);
   return {
     status: 'healthy',
     service: 'keyless',
-    route,
+    ...(own ? state(own) : { route }),
     providers: Object.fromEntries(routes.map(({ name, credential }) => [name, !!credential])),
-    routes: routes.map(({ name, credential }) => ({
-      route: name,
-      configured: !!credential,
-      ...(credential
-        ? {
-            provider: credential.provider,
-            auth: credential.auth,
-            credential: credential.status().state,
-          }
-        : {}),
-    })),
+    routes: routes.map(state),
   };
 }

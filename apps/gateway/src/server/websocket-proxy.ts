@@ -1,7 +1,6 @@
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 import { Readable, type Duplex } from 'node:stream';
-import { proxyUrlFor } from '@keyless/auth-core';
+import { createEgressAgent } from '@keyless/auth-core';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { RouteConfig } from '../config/gateway-config.ts';
 import type { GatewayErrorResponse } from '../proxy/gateway-errors.ts';
@@ -54,14 +53,9 @@ export function attachWebSocketProxy(
 ): WebSocketProxy {
   const upstreamOrigin = new URL(route.upstream.origin);
   const wsOrigin = `${upstreamOrigin.protocol === 'https:' ? 'wss:' : 'ws:'}//${upstreamOrigin.host}`;
-  // Node's own agents: TLS verified (NODE_EXTRA_CA_CERTS), through the proxy auth-core picks for
+  // Node's own agent: TLS verified (NODE_EXTRA_CA_CERTS), through the proxy auth-core picks for
   // this upstream from the configuration, with the same NO_PROXY rules as the HTTP traffic.
-  const proxyUrl = proxyUrlFor(deps.egress, upstreamOrigin);
-  const proxyEnv = proxyUrl === undefined ? {} : { HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl };
-  const agent =
-    upstreamOrigin.protocol === 'https:'
-      ? new https.Agent({ proxyEnv } as https.AgentOptions)
-      : new http.Agent({ proxyEnv } as http.AgentOptions);
+  const agent = createEgressAgent(deps.egress, upstreamOrigin);
   const accepted = new WeakMap<http.IncomingMessage, http.IncomingHttpHeaders>();
   const wss = new WebSocketServer({
     noServer: true,
