@@ -22,5 +22,7 @@ export function createLogger(options: LoggerOptions): pino.Logger {
     level: options.level ?? 'info',
     hooks: { streamWrite: (line) => redactor.redact(line) },
   };
-  return options.destination ? pino(loggerOptions, options.destination) : pino(loggerOptions);
+  // Synchronous stdout: pino's default asynchronous stream flushes synchronously on exit and
+  // retries EPIPE forever, so a process whose stdout reader died could never exit on SIGTERM.
+  return pino(loggerOptions, options.destination ?? pino.destination({ dest: 1, sync: true }));
 }

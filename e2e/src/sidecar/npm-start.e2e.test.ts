@@ -1,0 +1,92 @@
+import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { freePort } from '../harness/free-port.ts';
+import { REPO_ROOT } from './dockerfile.ts';
+
+/** Every live descendant of `pid`, from /proc (Linux). */
+function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The command name is in parentheses and may hold spaces; ppid follows the state.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const found: number[] = [];
+  const visit = (parent: number) => {
+    for (const child of children.get(parent) ?? []) {
+      found.push(child);
+      visit(child);
+    }
+  };
+  visit(pid);
+  return found;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe.runIf(process.platform === 'linux')('npm start', () => {
+  it('leaves no orphan when npm itself receives SIGTERM', async () => {
+    const env: Record<string, string> = {
+      PATH: `${join(REPO_ROOT, 'node_modules/.bin')}:${process.env.PATH ?? ''}`,
+      HOME: process.env.HOME ?? '/tmp',
+      OPENAI_API_KEY: 'sk-npm-start-0123456789',
+      npm_config_update_notifier: 'false',
+    };
+    for (const variable of [
+      'KEYLESS_OPENAI_PORT',
+      'KEYLESS_ANTHROPIC_PORT',
+      'KEYLESS_COPILOT_PORT',
+      'KEYLESS_GEMINI_PORT',
+      'KEYLESS_VERTEX_PORT',
+      'KEYLESS_BEDROCK_PORT',
+      'KEYLESS_MANAGEMENT_PORT',
+    ])
+      env[variable] = String(await freePort());
+    const npm = spawn('npm', ['start', '--silent'], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const exited = new Promise<number | null>((resolve) => npm.once('close', resolve));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`did not start:\n${output}`)), 25_000);
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString('utf8');
+        if (output.includes('"event":"gateway.listening"')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      npm.stdout.on('data', onData);
+      npm.stderr.on('data', onData);
+      void exited.then(() => reject(new Error(`npm exited early:\n${output}`)));
+    });
+    const tree = descendants(npm.pid!);
+    expect(tree.length).toBeGreaterThan(0);
+
+    npm.kill('SIGTERM');
+    await exited;
+    // npm waits for its child; give the kernel a moment to reap.
+    for (let i = 0; i < 50 && tree.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
+    const orphans = tree.filter(alive);
+    for (const pid of orphans) process.kill(pid, 'SIGKILL');
+    expect(orphans).toEqual([]);
+    expect(output).toMatch(/"event":"gateway.signal","signal":"SIGTERM"/);
+  });
+});
