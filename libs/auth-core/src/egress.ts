@@ -167,7 +167,7 @@ export interface EgressOptions {
 export function createEgressDispatcher(options: EgressOptions = {}): Dispatcher {
   const proxy = options.proxy ?? {};
   const timeout = options.timeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
-  // Verification is Node's default; stated explicitly because reply-from's own agent turns it off.
+  // Verification is Node's default; stated explicitly so that no option can turn it off unseen.
   const tls = { rejectUnauthorized: true };
   return new EnvHttpProxyAgent({
     // Always strings: undici would read process.env itself for an undefined value.

@@ -1,25 +1,21 @@
 /**
- * The secret values a credential put on a request: header values it added or
- * changed that the redactor recognises as secret (an auth scheme such as
- * `Bearer ` stripped), in the forms an upstream may echo them in. These are
- * what a reflecting upstream could hand back to the agent.
+ * The header values a credential added or changed on a request (an auth
+ * scheme such as `Bearer ` stripped): what a reflecting upstream could hand
+ * back to the agent.
  */
-export function credentialSecrets(
+export function attachedValues(
   before: Readonly<Record<string, string>>,
   after: Readonly<Record<string, string>>,
-  isSecret: (value: string) => boolean,
 ): string[] {
-  const secrets: string[] = [];
+  const values: string[] = [];
   for (const [name, value] of Object.entries(after)) {
-    if (before[name] === value) continue;
-    const bare = value.replace(/^(?:bearer|token)\s+/i, '');
-    if (isSecret(bare)) secrets.push(...echoForms(bare));
+    if (before[name] !== value) values.push(value.replace(/^(?:bearer|token)\s+/i, ''));
   }
-  return secrets;
+  return values;
 }
 
 /** A value as it may come back: raw, URL-encoded (either hex case), JSON-escaped. */
-function echoForms(value: string): string[] {
+export function echoForms(value: string): string[] {
   const encoded = encodeURIComponent(value);
   return [
     value,

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { RouteConfig } from '../config/gateway-config.ts';
 import { admit } from './admission.ts';
 import { credentialUnavailable } from './credential-unavailable.ts';
-import { credentialSecrets } from './credential-secrets.ts';
+import { attachedValues } from './credential-secrets.ts';
 import type { GatewayErrorCode } from './error-codes.ts';
 import { gatewayError, type GatewayErrorResponse } from './gateway-errors.ts';
 import { forwardedRequestHeaders } from './header-hygiene.ts';
@@ -23,7 +23,7 @@ import {
   type RequestHook,
 } from './request-hooks.ts';
 import { scrubAnswer } from './scrub-answer.ts';
-import { SecretMatcher } from './secret-matcher.ts';
+import { SecretMatcherCache } from './secret-matcher-cache.ts';
 
 /** Error answers read to classify a 401/403 are small; the client still gets the whole body. */
 export const CLASSIFY_PREFIX_BYTES = 64 * 1024;
@@ -90,6 +90,7 @@ export class RoutePipeline {
   readonly #deps: PipelineDeps;
   readonly #host: string;
   readonly #redact: (text: string) => string;
+  readonly #matchers: SecretMatcherCache;
 
   /** `credential` is undefined for a route that is not configured. */
   constructor(route: RouteConfig, credential: RouteCredential | undefined, deps: PipelineDeps) {
@@ -98,6 +99,7 @@ export class RoutePipeline {
     this.#deps = deps;
     this.#host = new URL(route.upstream.origin).host;
     this.#redact = (text) => deps.redactor.redact(text);
+    this.#matchers = new SecretMatcherCache((value) => this.#redact(value) !== value);
   }
 
   /** True when the credential signs each request's exact bytes (no WebSocket upgrades then). */
@@ -175,9 +177,7 @@ export class RoutePipeline {
         return signal.aborted ? ABORTED : { kind: 'error', error: this.#failed(error) };
       }
       trace.upstreamStatus = answer.status;
-      const matcher = new SecretMatcher(
-        credentialSecrets(before, outgoing.headers, (value) => this.#redact(value) !== value),
-      );
+      const matcher = this.#matchers.matcherFor(attachedValues(before, outgoing.headers));
 
       if (attempt === 'first' && credential.renewable && isRejectionStatus(answer.status)) {
         let peeked: Peeked;

@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { FlavorName } from '../config/flavors.ts';
 import type { GatewayErrorCode } from './error-codes.ts';
+import { chain } from './stream-chain.ts';
 
 /** A client request as hooks see it, on both transports. */
 export interface ProxiedRequest {
@@ -92,6 +93,5 @@ export function observeBody(body: Readable, observer: AnswerObserver | undefined
     },
   });
   tap.once('close', () => observer.end(false));
-  // Errors travel to the tap, which the relay consumes; a client gone destroys the body too.
-  return pipeline(body, tap, () => {});
+  return chain(body, tap);
 }

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { pipeline } from 'node:stream';
 import type { UpstreamAnswer } from './pipeline.ts';
 import type { SecretMatcher } from './secret-matcher.ts';
+import { chain } from './stream-chain.ts';
 import { secretGuardFor } from './secret-scrubber.ts';
 
 /**
@@ -21,9 +21,7 @@ export function scrubAnswer(answer: UpstreamAnswer, matcher: SecretMatcher): Ups
   }
   const guard = secretGuardFor(String(answer.headers['content-encoding'] ?? ''), matcher);
   if (!guard) return { ...answer, headers };
-  // Errors travel to the guard, which the relay consumes; the callback only keeps them handled.
-  const body = pipeline(answer.body, guard, () => {});
-  return { status: answer.status, headers, body };
+  return { status: answer.status, headers, body: chain(answer.body, guard) };
 }
 
 function scrubText(text: string, matcher: SecretMatcher): string {
