@@ -107,6 +107,8 @@ export async function createRouteServer(
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
 
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    // A client that went away mid-body is not a failure of the gateway: nobody reads an answer.
+    if (request.raw.destroyed) return reply.code(CLIENT_CLOSED).send();
     const refusal =
       error instanceof RequestRefusedError
         ? pipeline.error(error.code, error.message, error.headers)
