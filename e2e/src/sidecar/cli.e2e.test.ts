@@ -71,15 +71,15 @@ describe('the keyless command line', () => {
 });
 
 describe('api-proxy settings are never silently dropped', () => {
-  it('refuses a rate limit, naming it and what to do', async () => {
+  it('refuses a guard it does not enforce, naming each and what to do', async () => {
     const { code, stderr, stdout } = await runGatewayToExit({
       ANTHROPIC_API_KEY: 'sk-ant-refuse-0123456789',
-      AWF_RATE_LIMIT_RPM: '1',
-      AWF_MAX_EFFECTIVE_TOKENS: '500000',
+      AWF_MAX_RUNS: '50',
+      AWF_MAX_AI_CREDITS: '10',
     });
     expect(code).toBe(2);
-    expect(stderr).toMatch(/AWF_RATE_LIMIT_RPM: Keyless does not enforce it yet/);
-    expect(stderr).toMatch(/AWF_MAX_EFFECTIVE_TOKENS/);
+    expect(stderr).toMatch(/AWF_MAX_RUNS: Keyless does not enforce it yet/);
+    expect(stderr).toMatch(/AWF_MAX_AI_CREDITS/);
     expect(stdout).not.toContain('gateway.listening');
   });
 
@@ -88,7 +88,6 @@ describe('api-proxy settings are never silently dropped', () => {
       ANTHROPIC_API_KEY: 'sk-ant-harmless-0123456789',
       AWF_TOKEN_LOG_DIR: tmpdir(),
       AWF_ANTHROPIC_AUTO_CACHE: '1',
-      AWF_RATE_LIMIT_ENABLED: 'false',
       AWF_API_PROXY_SHUTDOWN_TIMEOUT_MS: '1500',
     });
     expect(await gateway.stop()).toBe(0);
