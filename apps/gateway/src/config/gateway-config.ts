@@ -1,4 +1,9 @@
-import type { EgressProxy, GithubOidcConfig, ProviderPlugin } from '@keyless/auth-core';
+import type {
+  EgressProxy,
+  GithubOidcConfig,
+  LogFormat,
+  ProviderPlugin,
+} from '@keyless/auth-core';
 import type { Flavor } from './flavors.ts';
 import type { Upstream } from './upstream.ts';
 
@@ -69,6 +74,8 @@ export interface GatewayConfig {
   readonly shutdownGraceMs: number;
   readonly clientKey: string | undefined;
   readonly logLevel: string;
+  /** `auto` becomes `pretty` when stdout is a terminal. */
+  readonly logFormat: LogFormat;
   /** Egress proxy of upstreams, WebSockets and GitHub OIDC minting, parsed once at startup. */
   readonly egress: EgressProxy;
   readonly routes: readonly RouteConfig[];

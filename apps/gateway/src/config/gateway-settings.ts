@@ -1,9 +1,11 @@
 import {
   DEFAULT_CREDENTIAL_WAIT_MS,
   DEFAULT_UPSTREAM_TIMEOUT_MS,
+  LOG_FORMATS,
   configError,
   readSetting,
   type Environment,
+  type LogFormat,
   type Setting,
 } from '@keyless/auth-core';
 
@@ -20,6 +22,7 @@ export const DEFAULT_BUFFER_LIMIT = 64 * 1024 * 1024;
 /** How long in-flight requests may run after SIGTERM/SIGINT. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 export const DEFAULT_LOG_LEVEL = 'info';
+export const DEFAULT_LOG_FORMAT: LogFormat = 'auto';
 
 const setting = (env: string, description: string, defaultValue?: string | number): Setting => ({
   env,
@@ -74,6 +77,11 @@ export const GATEWAY_SETTINGS = {
     'When set, clients must present exactly this key; it is replaced by the real credential',
   ),
   logLevel: setting('KEYLESS_LOG_LEVEL', 'pino log level', DEFAULT_LOG_LEVEL),
+  logFormat: setting(
+    'KEYLESS_LOG_FORMAT',
+    '`json` (one JSON object a line), `pretty` (pino-pretty, for people) or `auto` (pretty when stdout is a terminal, else JSON)',
+    DEFAULT_LOG_FORMAT,
+  ),
   config: setting(
     'KEYLESS_CONFIG',
     'Path of a YAML config file (workflow `engine:` block or `routes:` list)',
@@ -114,4 +122,18 @@ export function readLogLevel(env: Environment): string {
     throw configError(GATEWAY_SETTINGS.logLevel, `must be one of ${LOG_LEVELS.join(', ')}`);
   }
   return level;
+}
+
+/** The log format, validated (`auto` is resolved by the logger, which knows its destination). */
+export function readLogFormat(env: Environment): LogFormat {
+  const raw = readSetting(env, GATEWAY_SETTINGS.logFormat);
+  if (raw === undefined) return DEFAULT_LOG_FORMAT;
+  const format = LOG_FORMATS.find((known) => known === raw.toLowerCase());
+  if (!format) {
+    throw configError(
+      GATEWAY_SETTINGS.logFormat,
+      `must be one of ${LOG_FORMATS.join(', ')}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return format;
 }

@@ -201,6 +201,7 @@ describe('loadConfig: errors name the variable', () => {
     [{ OPENAI_API_KEY: 'k-1', KEYLESS_MANAGEMENT_PORT: '70000' }, /KEYLESS_MANAGEMENT_PORT/],
     [{ OPENAI_API_KEY: 'k-1', KEYLESS_BODY_LIMIT: '-1' }, /KEYLESS_BODY_LIMIT/],
     [{ OPENAI_API_KEY: 'k-1', KEYLESS_LOG_LEVEL: 'loud' }, /KEYLESS_LOG_LEVEL/],
+    [{ OPENAI_API_KEY: 'k-1', KEYLESS_LOG_FORMAT: 'colour' }, /^KEYLESS_LOG_FORMAT: /],
     [{ OPENAI_API_KEY: 'k-1', OPENAI_API_TARGET: 'ftp://x' }, /OPENAI_API_TARGET/],
     [{ OPENAI_API_KEY: 'k-1', https_proxy: 'socks5://proxy:1080' }, /^https_proxy: /],
     [

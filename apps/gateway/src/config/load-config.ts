@@ -21,6 +21,7 @@ import {
   DEFAULT_UPSTREAM_TIMEOUT_MS,
   GATEWAY_SETTINGS as S,
   readInteger,
+  readLogFormat,
   readLogLevel,
   readPort,
 } from './gateway-settings.ts';
@@ -75,6 +76,7 @@ export function loadConfig(
     shutdownGraceMs: readShutdownGraceMs(env),
     clientKey: readSetting(env, S.clientKey),
     logLevel: readLogLevel(env),
+    logFormat: readLogFormat(env),
     egress: parseEgressProxy(env),
     routes,
     warnings,

@@ -43,7 +43,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   if (config.clientKey) redactor.register(config.clientKey);
   for (const secret of egressProxySecrets(config.egress)) redactor.register(secret);
 
-  const logger = createLogger({ level: config.logLevel, redactor });
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat, redactor });
   const registry = new Registry();
   const metrics = createGatewayMetrics(registry);
   const credentialMetrics = createCredentialMetrics(registry);
