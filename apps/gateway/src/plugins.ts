@@ -1,4 +1,5 @@
 import type { ProviderPlugin } from '@keyless/auth-core';
+import { anthropicPlugin } from '@keyless/providers-anthropic/plugin';
 import { awsPlugin } from '@keyless/providers-aws/plugin';
 import { azurePlugin } from '@keyless/providers-azure/plugin';
 import { gcpPlugin } from '@keyless/providers-gcp/plugin';
@@ -9,4 +10,9 @@ import { gcpPlugin } from '@keyless/providers-gcp/plugin';
  * `/plugin` entry (settings, config parsing, selection data); its SDK loads
  * on the first exchange, so only a configured provider costs memory.
  */
-export const PROVIDER_PLUGINS: readonly ProviderPlugin[] = [azurePlugin, gcpPlugin, awsPlugin];
+export const PROVIDER_PLUGINS: readonly ProviderPlugin[] = [
+  azurePlugin,
+  gcpPlugin,
+  awsPlugin,
+  anthropicPlugin,
+];

@@ -13,6 +13,7 @@ export * from './sigv4-verifier.ts';
 export * from './eventstream.ts';
 export * from './bedrock.ts';
 export * from './test-token-service.ts';
+export * from './anthropic-token-service.ts';
 export * from './websocket-upstream.ts';
 export * from './fake-faults.ts';
 export * from './fake-stack.ts';

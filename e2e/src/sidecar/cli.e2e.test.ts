@@ -136,7 +136,7 @@ describe('KEYLESS_CONFIG takes a gh-aw workflow file as is', () => {
     }
   });
 
-  it('says the anthropic provider is not installed for its engine.auth keys', async () => {
+  it('hands the anthropic engine.auth keys to the anthropic plugin, which validates them', async () => {
     const file = workflowFile([
       '---',
       'engine:',
@@ -145,16 +145,20 @@ describe('KEYLESS_CONFIG takes a gh-aw workflow file as is', () => {
       '    type: github-oidc',
       '    provider: anthropic',
       '    federation-rule-id: fdrl_01',
-      '    organization-id: 00000000-0000-0000-0000-000000000000',
+      '    organization-id: org-01',
       '    service-account-id: svac_01',
       '    workspace-id: wrkspc_01',
       '---',
     ]);
-    const { code, stderr } = await runGatewayToExit({ KEYLESS_CONFIG: file });
+    const { code, stderr } = await runGatewayToExit({
+      KEYLESS_CONFIG: file,
+      ACTIONS_ID_TOKEN_REQUEST_URL: 'http://127.0.0.1:9/token?api-version=2.0',
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-token-0123456789',
+    });
     expect(code).toBe(2);
     expect(stderr).toMatch(
-      /AWF_AUTH_ANTHROPIC_FEDERATION_RULE_ID \(engine\.auth\.federation-rule-id\): provider anthropic is not installed/,
+      /AWF_AUTH_ANTHROPIC_ORGANIZATION_ID \(engine\.auth\.organization-id\): must be the organization's UUID/,
     );
-    expect(stderr).not.toMatch(/unknown key/);
+    expect(stderr).not.toMatch(/unknown key|not installed/);
   });
 });

@@ -22,8 +22,6 @@ export interface AwfVariable {
 const POLICY_LATER =
   'Keyless does not enforce it yet (request policies come in a later release); unset it to run without it, or keep the api-proxy for this workflow';
 const NO_BODY_REWRITE = 'Keyless forwards request bodies unchanged';
-const ANTHROPIC_NOT_INSTALLED =
-  'provider anthropic is not installed in this Keyless; use ANTHROPIC_API_KEY, or keep the api-proxy for Anthropic workload identity federation';
 
 const off = (value: string | undefined) => /^(?:false|0|no|off)$/i.test(value?.trim() ?? '');
 const set = (value: string | undefined) => Boolean(value?.trim());
@@ -66,19 +64,19 @@ export const AWF_VARIABLES: readonly AwfVariable[] = [
   row('AWF_AUTH_GCP_SCOPE', 'supported', 'Provider gcp'),
   row(
     'AWF_AUTH_ANTHROPIC_FEDERATION_RULE_ID',
-    'refused',
-    ANTHROPIC_NOT_INSTALLED,
+    'supported',
+    'Provider anthropic',
     'federation-rule-id',
   ),
-  row('AWF_AUTH_ANTHROPIC_ORGANIZATION_ID', 'refused', ANTHROPIC_NOT_INSTALLED, 'organization-id'),
+  row('AWF_AUTH_ANTHROPIC_ORGANIZATION_ID', 'supported', 'Provider anthropic', 'organization-id'),
   row(
     'AWF_AUTH_ANTHROPIC_SERVICE_ACCOUNT_ID',
-    'refused',
-    ANTHROPIC_NOT_INSTALLED,
+    'supported',
+    'Provider anthropic',
     'service-account-id',
   ),
-  row('AWF_AUTH_ANTHROPIC_WORKSPACE_ID', 'refused', ANTHROPIC_NOT_INSTALLED, 'workspace-id'),
-  row('AWF_AUTH_ANTHROPIC_TOKEN_URL', 'refused', ANTHROPIC_NOT_INSTALLED),
+  row('AWF_AUTH_ANTHROPIC_WORKSPACE_ID', 'supported', 'Provider anthropic', 'workspace-id'),
+  row('AWF_AUTH_ANTHROPIC_TOKEN_URL', 'supported', 'Provider anthropic'),
 
   // Routes and the process.
   row(

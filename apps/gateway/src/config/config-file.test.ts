@@ -233,7 +233,7 @@ describe('parseConfigFile: a gh-aw workflow file as is', () => {
     ).toThrow(/w\.md:5: unknown key engine\.auth\.nope/);
   });
 
-  it('recognises the Anthropic keys (refused later with the reason, not as unknown keys)', () => {
+  it('maps the Anthropic keys to the anthropic plugin settings', () => {
     const file = parse([
       'engine:',
       '  auth:',

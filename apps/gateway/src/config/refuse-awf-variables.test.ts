@@ -37,10 +37,8 @@ describe('refuseAwfVariables', () => {
     expect(refusal({ AWF_ALLOWED_MODELS: '  ' })).toBeUndefined();
   });
 
-  it('says the anthropic provider is not installed, with the frontmatter key', () => {
-    expect(refusal({ AWF_AUTH_ANTHROPIC_FEDERATION_RULE_ID: 'fdrl_1' })).toMatch(
-      /AWF_AUTH_ANTHROPIC_FEDERATION_RULE_ID \(engine\.auth\.federation-rule-id\): provider anthropic is not installed/,
-    );
+  it('lets the anthropic provider settings through (the plugin validates them)', () => {
+    expect(refusal({ AWF_AUTH_ANTHROPIC_FEDERATION_RULE_ID: 'fdrl_1' })).toBeUndefined();
   });
 
   it('lists each variable once, every name an AWF_ variable', () => {
