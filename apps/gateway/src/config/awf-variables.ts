@@ -104,14 +104,18 @@ export const AWF_VARIABLES: readonly AwfVariable[] = [
     'supported',
     'Alias of KEYLESS_SHUTDOWN_GRACE_MS (which wins when both are set)',
   ),
-  row('AWF_VERSION', 'supported', 'Version shown by `keyless --version` (baked into the image)'),
-
-  // Harmless to drop.
+  row(
+    'AWF_VERSION',
+    'supported',
+    'Version shown by `keyless --version` and in the token usage records\' `_schema` (baked into the image)',
+  ),
   row(
     'AWF_TOKEN_LOG_DIR',
-    'ignored',
-    'Token usage log folder; Keyless writes no usage log yet (usage accounting comes in a later release)',
+    'supported',
+    'Folder of `token-usage.jsonl`, one api-proxy usage record per model call (off when unset; see docs/usage.md)',
   ),
+
+  // Harmless to drop.
   row('AWF_DEBUG_TOKENS', 'ignored', 'Token diagnostics log of the api-proxy'),
   row(
     'AWF_REQUESTED_MODEL',

@@ -6,6 +6,7 @@ import {
   type Environment,
   type ProviderPlugin,
 } from '@keyless/auth-core';
+import { readUsageSettings } from '../usage/usage-settings.ts';
 import { FLAVORS } from './flavors.ts';
 import { staticAuth } from './static-auth.ts';
 import type { Flavor } from './flavors.ts';
@@ -79,6 +80,7 @@ export function loadConfig(
     logFormat: readLogFormat(env),
     egress: parseEgressProxy(env),
     routes,
+    usage: readUsageSettings(env),
     warnings,
   };
   if (routes.length === 0) throw new ConfigError('the config file lists no route');

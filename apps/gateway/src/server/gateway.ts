@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { GatewayConfig, RouteAuth, RouteConfig } from '../config/gateway-config.ts';
 import { BodyBudget } from '../proxy/body-budget.ts';
+import { startUsage } from '../usage/start-usage.ts';
 import { createGatewayMetrics } from './gateway-metrics.ts';
 import { createManagementServer } from './management-server.ts';
 import { createRouteServer } from './route-server.ts';
@@ -47,6 +48,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const registry = new Registry();
   const metrics = createGatewayMetrics(registry);
   const credentialMetrics = createCredentialMetrics(registry);
+  const usage = startUsage(config.usage, logger, registry);
   const dispatcher = createEgressDispatcher({
     proxy: config.egress,
     timeoutMs: config.upstreamTimeoutMs,
@@ -100,7 +102,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     clientKey: config.clientKey,
     egress: config.egress,
-    hooks: [],
+    hooks: [usage.hook],
   };
   const servers: FastifyInstance[] = [];
   const websockets: WebSocketProxy[] = [];
@@ -109,6 +111,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     await Promise.allSettled(servers.map((server) => server.close()));
     pool?.close();
     await dispatcher.close();
+    await usage.close();
   };
   try {
     for (const { route, credential } of credentials) {
