@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root (the image's build context). */
@@ -97,4 +97,47 @@ export function stageEnv(stage: Stage): Record<string, string> {
     }
   }
   return env;
+}
+
+/** Workspace folders by package name (`@keyless/auth-core` -> `libs/auth-core`). */
+function workspaceFolders(): Map<string, string> {
+  const folders = new Map<string, string>();
+  for (const parent of ['apps', 'libs']) {
+    for (const entry of readdirSync(`${REPO_ROOT}${parent}`, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      try {
+        const { name } = packageJson(`${parent}/${entry.name}`);
+        folders.set(name, `${parent}/${entry.name}`);
+      } catch {
+        // not a package
+      }
+    }
+  }
+  return folders;
+}
+
+function packageJson(dir: string): { name: string; dependencies?: Record<string, string> } {
+  return JSON.parse(readFileSync(`${REPO_ROOT}${dir}/package.json`, 'utf8')) as {
+    name: string;
+    dependencies?: Record<string, string>;
+  };
+}
+
+/**
+ * The workspace packages the gateway needs at run time: itself and its
+ * production `@keyless/*` dependencies, transitively. Name -> folder.
+ */
+export function gatewayWorkspaces(): Map<string, string> {
+  const folders = workspaceFolders();
+  const needed = new Map<string, string>();
+  const visit = (name: string) => {
+    const dir = folders.get(name);
+    if (!dir) throw new Error(`${name} is not a workspace package under apps/ or libs/`);
+    if (needed.has(name)) return;
+    needed.set(name, dir);
+    for (const dependency of Object.keys(packageJson(dir).dependencies ?? {}))
+      if (dependency.startsWith('@keyless/')) visit(dependency);
+  };
+  visit('@keyless/gateway');
+  return needed;
 }
