@@ -77,13 +77,15 @@ function answer(status: number, body: string | Buffer, headers = {}): UpstreamAn
 /** A send that answers from a script and records what it was sent. */
 function scripted(...answers: (() => UpstreamAnswer)[]) {
   const sent: OutgoingRequest[] = [];
-  const send: SendUpstream = async (request) => {
+  const bodies: (Buffer | undefined)[] = [];
+  const send: SendUpstream = async (request, body) => {
     sent.push(request);
+    bodies.push(body);
     const next = answers.shift();
     if (!next) throw new Error('no more answers scripted');
     return next();
   };
-  return { send, sent };
+  return { send, sent, bodies };
 }
 
 const request = {
@@ -267,7 +269,7 @@ describe('RoutePipeline hooks', () => {
 
   it('a hook replaces the body before signing, and observers see the answer bytes', async () => {
     const { credential } = fakeCredential();
-    const { send, sent } = scripted(() => answer(200, 'abcdef'));
+    const { send, sent, bodies } = scripted(() => answer(200, 'abcdef'));
     const seen: string[] = [];
     let ended: boolean | undefined;
     const hook: RequestHook = {
@@ -282,6 +284,7 @@ describe('RoutePipeline hooks', () => {
     };
     const { result } = await forward(pipelineWith(credential, [hook]), send);
     expect(sent[0]!.headers['content-length']).toBe('24');
+    expect(bodies[0]?.toString()).toBe('{"model":"alias-target"}');
     if (result.kind !== 'answer') throw new Error('expected an answer');
     expect(await text(observeBody(result.answer.body, result.observer))).toBe('abcdef');
     expect(seen[0]).toBe('body={"model":"alias-target"}');

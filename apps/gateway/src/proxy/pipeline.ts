@@ -36,8 +36,14 @@ export interface UpstreamAnswer {
   readonly body: Readable;
 }
 
-/** Sends one prepared request upstream: the only transport-specific step. */
-export type SendUpstream = (request: OutgoingRequest) => Promise<UpstreamAnswer>;
+/**
+ * Sends one prepared request upstream: the only transport-specific step.
+ * `body` is the body to send (a hook may have replaced the client's).
+ */
+export type SendUpstream = (
+  request: OutgoingRequest,
+  body: Buffer | undefined,
+) => Promise<UpstreamAnswer>;
 
 /** A client request the pipeline admitted. */
 export interface AdmittedRequest {
@@ -172,7 +178,7 @@ export class RoutePipeline {
 
       let answer: UpstreamAnswer;
       try {
-        answer = await send(outgoing);
+        answer = await send(outgoing, request.body);
       } catch (error) {
         return signal.aborted ? ABORTED : { kind: 'error', error: this.#failed(error) };
       }

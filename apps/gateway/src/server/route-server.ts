@@ -141,14 +141,14 @@ export async function createRouteServer(
       : undefined;
     if (read) reply.raw.once('close', read.release);
 
-    const send: SendUpstream = async (outgoing) => {
+    const send: SendUpstream = async (outgoing, body) => {
       const sentAt = performance.now();
       const answer = await deps.dispatcher.request({
         origin: outgoing.origin,
         path: outgoing.path,
         method: outgoing.method as Dispatcher.HttpMethod,
         headers: outgoing.headers,
-        body: read?.body.length ? read.body : undefined,
+        body: body?.length ? body : undefined,
         signal: aborted.signal,
         headersTimeout: deps.upstreamTimeoutMs,
         bodyTimeout: deps.upstreamTimeoutMs,
