@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { effectiveTokens, modelMultiplier } from './effective-tokens.ts';
 
-const usage = { inputTokens: 100, outputTokens: 10, cacheReadTokens: 1000, cacheWriteTokens: 50 };
+const usage = {
+  route: 'openai',
+  inputTokens: 100,
+  outputTokens: 10,
+  cacheReadTokens: 1000,
+  cacheWriteTokens: 50,
+};
 
 describe('effective tokens', () => {
   it('weighs input 1, cache reads 0.1, cache writes 1 and output 4', () => {

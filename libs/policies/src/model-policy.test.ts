@@ -118,6 +118,19 @@ describe('model policy', () => {
     );
   });
 
+  it('warns at startup about wildcard targets it cannot resolve', () => {
+    const { context } = policy({
+      AWF_MODEL_ALIASES: JSON.stringify({ models: { sonnet: ['copilot/*sonnet*'] } }),
+    });
+    expect(context.events).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        event: 'policy.alias_targets_skipped',
+        fields: { targets: ['copilot/*sonnet*'] },
+      }),
+    ]);
+  });
+
   it('bounds the echoed model name', () => {
     const { policy: p } = policy({ AWF_DISALLOWED_MODELS: '["x*"]' });
     const verdict = p.check!(policyRequest({ model: 'x'.repeat(10_000) }));

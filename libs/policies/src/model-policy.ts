@@ -1,6 +1,11 @@
 import { configError, type Environment, type Setting } from '@keyless/auth-core';
 import { modelRefusal, type ModelLists, type ModelRefusal } from './model-access.ts';
-import { parseModelAliases, resolveAlias, type ModelAliases } from './model-aliases.ts';
+import {
+  parseModelAliases,
+  resolveAlias,
+  unresolvableTargets,
+  type ModelAliases,
+} from './model-aliases.ts';
 import type {
   Policy,
   PolicyContext,
@@ -70,6 +75,15 @@ class ModelPolicy implements Policy {
   constructor(config: ModelPolicyConfig, context: PolicyContext) {
     this.#config = config;
     this.#context = context;
+    const skipped = config.aliases ? unresolvableTargets(config.aliases) : [];
+    if (skipped.length > 0) {
+      context.log(
+        'warn',
+        'policy.alias_targets_skipped',
+        { targets: skipped },
+        'alias targets with a wildcard need model discovery, which Keyless does not do: they are skipped',
+      );
+    }
   }
 
   check(request: PolicyRequest): PolicyVerdict | undefined {

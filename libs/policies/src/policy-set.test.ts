@@ -85,7 +85,9 @@ describe('PolicySet', () => {
       AWF_MAX_EFFECTIVE_TOKENS: '10',
       AWF_EFFECTIVE_TOKEN_MODEL_MULTIPLIERS: '{"gpt-4o": 2}',
     });
-    set.recordUsage(chat('gpt-4o'), {
+    set.recordUsage({
+      route: 'openai',
+      model: 'gpt-4o',
       inputTokens: 5,
       outputTokens: 0,
       cacheReadTokens: 0,

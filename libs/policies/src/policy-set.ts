@@ -76,6 +76,11 @@ export class PolicySet {
     return this.#policies.map((policy) => policy.name);
   }
 
+  /** True when a policy reads the usage of answers (so that answers are worth parsing). */
+  get wantsUsage(): boolean {
+    return this.#policies.some((policy) => policy.onUsage);
+  }
+
   /** Nothing, a refusal, or the body to send instead (a rewritten model). */
   check(input: PolicyInput): PolicySetVerdict | undefined {
     if (this.#policies.length === 0) return undefined;
@@ -99,11 +104,9 @@ export class PolicySet {
     return rewritten ? { body: rewritten } : undefined;
   }
 
-  /** The usage of an answer to `input` (the request as sent). */
-  recordUsage(input: PolicyInput, usage: Usage): void {
-    if (!this.#policies.some((policy) => policy.onUsage)) return;
-    const request = policyRequest(input);
-    for (const policy of this.#policies) policy.onUsage?.(request, usage);
+  /** The usage of an answer that reached the client. */
+  recordUsage(usage: Usage): void {
+    for (const policy of this.#policies) policy.onUsage?.(usage);
   }
 
   /** Each policy's summary. */

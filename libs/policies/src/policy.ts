@@ -67,13 +67,15 @@ export type PolicyVerdict =
 
 /** Token counts of one answer, as the usage parsers report them. */
 export interface Usage {
-  /** Prompt tokens neither read from nor written to a prompt cache. */
+  /** Route that answered. */
+  readonly route: string;
+  /** Prompt tokens as the wire reports them (OpenAI and Gemini count cache reads in them, Anthropic and Bedrock do not). */
   readonly inputTokens: number;
   /** Completion tokens, reasoning included. */
   readonly outputTokens: number;
   readonly cacheReadTokens: number;
   readonly cacheWriteTokens: number;
-  /** The model the answer names, when it names one. */
+  /** The model the request named (after a rewrite), else the answer's; absent when neither did. */
   readonly model?: string;
 }
 
@@ -98,6 +100,6 @@ export interface Policy {
   /** Before the credential is attached: nothing, a refusal, or another model. */
   check?(request: PolicyRequest): PolicyVerdict | undefined;
   /** The usage of an answer that reached the client. */
-  onUsage?(request: PolicyRequest, usage: Usage): void;
+  onUsage?(usage: Usage): void;
   state(): PolicyState;
 }

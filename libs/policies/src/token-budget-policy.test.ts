@@ -10,7 +10,9 @@ function budget(env: Record<string, string>) {
   return { policy: tokenBudgetPlugin.create(config, context), context };
 }
 
-const usage = (inputTokens: number, outputTokens: number) => ({
+const usage = (inputTokens: number, outputTokens: number, model?: string) => ({
+  route: 'openai',
+  ...(model ? { model } : {}),
   inputTokens,
   outputTokens,
   cacheReadTokens: 0,
@@ -49,15 +51,15 @@ describe('token budget', () => {
   it('lets requests through until the weighted usage reaches the budget, then refuses and logs once', () => {
     const { policy, context } = budget({ AWF_MAX_EFFECTIVE_TOKENS: '100' });
     expect(policy.check!(policyRequest())).toBeUndefined();
-    policy.onUsage!(policyRequest(), usage(20, 10)); // 20 + 40 = 60
+    policy.onUsage!(usage(20, 10)); // 20 + 40 = 60
     expect(policy.check!(policyRequest())).toBeUndefined();
-    policy.onUsage!(policyRequest(), usage(10, 10)); // 110: spent
+    policy.onUsage!(usage(10, 10)); // 110: spent
     expect(policy.check!(policyRequest())).toEqual({
       refuse: 'budget_exhausted',
       message:
         'AWF_MAX_EFFECTIVE_TOKENS: the budget of 100 effective tokens is spent (110 used); no further model requests are sent',
     });
-    policy.onUsage!(policyRequest(), usage(1, 0)); // an answer still streaming when it ran out
+    policy.onUsage!(usage(1, 0)); // an answer still streaming when it ran out
     const exhausted = context.events.filter((e) => e.event === 'budget.exhausted');
     expect(exhausted).toEqual([
       expect.objectContaining({
@@ -76,18 +78,15 @@ describe('token budget', () => {
     });
   });
 
-  it('weighs by the request model multiplier, else the answer model, else the default', () => {
+  it('weighs by the model multiplier, a dash-prefix entry, else the default', () => {
     const { policy } = budget({
       AWF_MAX_EFFECTIVE_TOKENS: '1000',
       AWF_EFFECTIVE_TOKEN_MODEL_MULTIPLIERS: '{"claude-opus-4": 5}',
       AWF_EFFECTIVE_TOKEN_DEFAULT_MODEL_MULTIPLIER: '2',
     });
-    policy.onUsage!(policyRequest({ model: 'claude-opus-4-1' }), usage(10, 0)); // 50
-    policy.onUsage!(policyRequest({ model: undefined }), {
-      ...usage(10, 0),
-      model: 'claude-opus-4',
-    }); // 50
-    policy.onUsage!(policyRequest({ model: undefined }), usage(10, 0)); // 20
+    policy.onUsage!(usage(10, 0, 'claude-opus-4-1')); // 50
+    policy.onUsage!(usage(10, 0, 'claude-opus-4')); // 50
+    policy.onUsage!(usage(10, 0)); // 20
     expect(policy.state().readings).toEqual([
       { reading: 'effective_tokens_max', value: 1000 },
       { reading: 'effective_tokens_used', value: 120 },

@@ -1,13 +1,6 @@
 import { configError, type Environment, type Setting } from '@keyless/auth-core';
 import { effectiveTokens, type ModelMultipliers } from './effective-tokens.ts';
-import type {
-  Policy,
-  PolicyContext,
-  PolicyPlugin,
-  PolicyRequest,
-  PolicyVerdict,
-  Usage,
-} from './policy.ts';
+import type { Policy, PolicyContext, PolicyPlugin, PolicyVerdict, Usage } from './policy.ts';
 import { readJson, readPositiveInteger, readPositiveNumber } from './policy-settings.ts';
 
 export const TOKEN_BUDGET_SETTINGS = {
@@ -79,15 +72,15 @@ class TokenBudgetPolicy implements Policy {
     };
   }
 
-  onUsage(request: PolicyRequest, usage: Usage): void {
+  onUsage(usage: Usage): void {
     const { max } = this.#config;
-    const model = request.model ?? usage.model ?? 'unknown';
+    const model = usage.model ?? 'unknown';
     const before = this.#used;
     const added = effectiveTokens(usage, model, this.#config.multipliers);
     if (!(added > 0)) return;
     this.#used += added;
     const fields = {
-      route: request.route,
+      route: usage.route,
       model,
       added: round(added),
       used: round(this.#used),

@@ -1,6 +1,7 @@
 import { SELECTION_SETTINGS } from '@keyless/auth-core';
 import { describe, expect, it } from 'vitest';
 import { PROVIDER_PLUGINS } from '../plugins.ts';
+import { POLICY_PLUGINS } from '../policy-plugins.ts';
 import { AWF_VARIABLES } from './awf-variables.ts';
 import { GATEWAY_SETTINGS } from './gateway-settings.ts';
 
@@ -10,6 +11,7 @@ describe('the AWF_* table', () => {
       ...SELECTION_SETTINGS,
       ...PROVIDER_PLUGINS.flatMap((plugin) => plugin.settings),
       ...Object.values(GATEWAY_SETTINGS),
+      ...POLICY_PLUGINS.flatMap((plugin) => plugin.settings),
     ]
       .map((setting) => setting.env)
       .filter((env) => env.startsWith('AWF_'));

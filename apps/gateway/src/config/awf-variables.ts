@@ -21,18 +21,13 @@ export interface AwfVariable {
 
 const POLICY_LATER =
   'Keyless does not enforce it yet (request policies come in a later release); unset it to run without it, or keep the api-proxy for this workflow';
-const NO_BODY_REWRITE = 'Keyless forwards request bodies unchanged';
-
-const off = (value: string | undefined) => /^(?:false|0|no|off)$/i.test(value?.trim() ?? '');
-const set = (value: string | undefined) => Boolean(value?.trim());
-
-/** A rate limit is active when its own value is set and the limiter is not switched off. */
-const rateLimit = (env: string): AwfVariable => ({
-  env,
-  treatment: 'refused',
-  note: POLICY_LATER,
-  active: (e) => set(e[env]) && !off(e.AWF_RATE_LIMIT_ENABLED),
-});
+const NO_BODY_REWRITE =
+  'Keyless forwards request bodies unchanged (only AWF_MODEL_ALIASES rewrites the model)';
+const RATE_LIMITS = 'Request policy rate-limit: 429 `rate_limited` with Retry-After, per route';
+const MODEL_POLICY =
+  'Request policy model-policy: 400 `model_not_allowed` naming the setting; body and path models';
+const TOKEN_BUDGET =
+  'Request policy token-budget: 429 `budget_exhausted` once the effective tokens are spent';
 
 const row = (
   env: string,
@@ -151,27 +146,17 @@ export const AWF_VARIABLES: readonly AwfVariable[] = [
   row(
     'AWF_MODEL_FALLBACK',
     'ignored',
-    'Only acts on AWF_MODEL_ALIASES, which is refused; Keyless never rewrites the model',
+    'Picks another model the api-proxy discovered when an alias resolves to none; Keyless discovers no models and sends the model as asked (see docs/policies.md)',
   ),
   row(
     'AWF_CAPTURE_BLOCKED_LLM_REQUESTS',
     'ignored',
-    'Diagnostics of requests a guard blocked; Keyless has no guard that blocks',
+    'Captured bodies of requests a guard refused; Keyless logs each refusal (request log line with its code) and captures no bodies',
   ),
   row(
     'AWF_MAX_BLOCKED_CAPTURE_BYTES',
     'ignored',
     'Only used with AWF_CAPTURE_BLOCKED_LLM_REQUESTS',
-  ),
-  row(
-    'AWF_EFFECTIVE_TOKEN_MODEL_MULTIPLIERS',
-    'ignored',
-    'Weights of AWF_MAX_EFFECTIVE_TOKENS and AWF_MAX_MODEL_MULTIPLIER, which are refused',
-  ),
-  row(
-    'AWF_EFFECTIVE_TOKEN_DEFAULT_MODEL_MULTIPLIER',
-    'ignored',
-    'Weight of AWF_MAX_EFFECTIVE_TOKENS and AWF_MAX_MODEL_MULTIPLIER, which are refused',
   ),
   row(
     'AWF_DEFAULT_AI_CREDITS_PRICING',
@@ -184,19 +169,27 @@ export const AWF_VARIABLES: readonly AwfVariable[] = [
     'Model price overlays for the budgets, which are refused',
   ),
 
+  // Request policies (@keyless/policies; docs/policies.md lists every difference from the api-proxy).
+  row('AWF_RATE_LIMIT_ENABLED', 'supported', `${RATE_LIMITS}; \`false\` switches them off`),
+  row('AWF_RATE_LIMIT_RPM', 'supported', RATE_LIMITS),
+  row('AWF_RATE_LIMIT_RPH', 'supported', RATE_LIMITS),
+  row('AWF_RATE_LIMIT_BYTES_PM', 'supported', RATE_LIMITS),
+  row('AWF_ALLOWED_MODELS', 'supported', MODEL_POLICY),
+  row('AWF_DISALLOWED_MODELS', 'supported', MODEL_POLICY),
+  row('AWF_MODEL_ALIASES', 'supported', `${MODEL_POLICY}; aliases rewrite body models only`),
+  row('AWF_MAX_EFFECTIVE_TOKENS', 'supported', TOKEN_BUDGET),
+  row(
+    'AWF_EFFECTIVE_TOKEN_MODEL_MULTIPLIERS',
+    'supported',
+    'Per-model weights of AWF_MAX_EFFECTIVE_TOKENS (request policy token-budget)',
+  ),
+  row(
+    'AWF_EFFECTIVE_TOKEN_DEFAULT_MODEL_MULTIPLIER',
+    'supported',
+    'Weight of other models in AWF_MAX_EFFECTIVE_TOKENS (request policy token-budget)',
+  ),
+
   // Guards and policies: refused until Keyless enforces them.
-  {
-    env: 'AWF_RATE_LIMIT_ENABLED',
-    treatment: 'refused',
-    note: `${POLICY_LATER} (\`false\` is accepted: it switches the other AWF_RATE_LIMIT_* off)`,
-    active: (e) => set(e.AWF_RATE_LIMIT_ENABLED) && !off(e.AWF_RATE_LIMIT_ENABLED),
-  },
-  rateLimit('AWF_RATE_LIMIT_RPM'),
-  rateLimit('AWF_RATE_LIMIT_RPH'),
-  rateLimit('AWF_RATE_LIMIT_BYTES_PM'),
-  row('AWF_ALLOWED_MODELS', 'refused', POLICY_LATER),
-  row('AWF_DISALLOWED_MODELS', 'refused', POLICY_LATER),
-  row('AWF_MODEL_ALIASES', 'refused', POLICY_LATER),
   row(
     'AWF_FALLBACK_MODELS',
     'refused',
@@ -207,7 +200,6 @@ export const AWF_VARIABLES: readonly AwfVariable[] = [
     'refused',
     'Task-level model routing is not part of Keyless; unset it or keep the api-proxy for this workflow',
   ),
-  row('AWF_MAX_EFFECTIVE_TOKENS', 'refused', POLICY_LATER),
   row('AWF_MAX_AI_CREDITS', 'refused', POLICY_LATER),
   row('AWF_MAX_MODEL_MULTIPLIER', 'refused', POLICY_LATER),
   row('AWF_MAX_RUNS', 'refused', POLICY_LATER),

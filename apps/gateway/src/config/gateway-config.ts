@@ -4,6 +4,7 @@ import type {
   LogFormat,
   ProviderPlugin,
 } from '@keyless/auth-core';
+import type { ConfiguredPolicy } from '@keyless/policies';
 import type { UsageSettings } from '../usage/usage-settings.ts';
 import type { Flavor } from './flavors.ts';
 import type { Upstream } from './upstream.ts';
@@ -80,6 +81,8 @@ export interface GatewayConfig {
   /** Egress proxy of upstreams, WebSockets and GitHub OIDC minting, parsed once at startup. */
   readonly egress: EgressProxy;
   readonly routes: readonly RouteConfig[];
+  /** Request policies the settings switch on, validated, in the order they run. */
+  readonly policies: readonly ConfiguredPolicy[];
   /** Usage accounting: the token log folder and its records' schema. */
   readonly usage: UsageSettings;
   /** Things worth a warning at startup (e.g. a static key replaced by federation). */

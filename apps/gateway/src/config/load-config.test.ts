@@ -195,6 +195,22 @@ describe('loadConfig: egress proxy', () => {
   });
 });
 
+describe('loadConfig: request policies', () => {
+  it('switches on the policies whose api-proxy settings are set, in the order they run', () => {
+    expect(load({ OPENAI_API_KEY: 'k-1' }).policies).toEqual([]);
+    const config = load({
+      OPENAI_API_KEY: 'k-1',
+      AWF_RATE_LIMIT_RPM: '5',
+      AWF_DISALLOWED_MODELS: '["*opus*"]',
+    });
+    expect(config.policies.map((policy) => policy.plugin.name)).toEqual([
+      'model-policy',
+      'rate-limit',
+    ]);
+    expect(Object.isFrozen(config.policies)).toBe(true);
+  });
+});
+
 describe('loadConfig: errors name the variable', () => {
   it.each([
     [{ OPENAI_API_KEY: 'k-1', KEYLESS_OPENAI_PORT: 'abc' }, /KEYLESS_OPENAI_PORT/],
@@ -217,7 +233,15 @@ describe('loadConfig: errors name the variable', () => {
       { OPENAI_API_KEY: 'k-1', ANTHROPIC_API_KEY: 'k-2', KEYLESS_ANTHROPIC_PORT: '10000' },
       /port 10000/,
     ],
-    [{ AWF_RATE_LIMIT_RPM: '1' }, /AWF_RATE_LIMIT_RPM: Keyless does not enforce it yet/],
+    [{ AWF_MAX_AI_CREDITS: '1' }, /AWF_MAX_AI_CREDITS: Keyless does not enforce it yet/],
+    [
+      { OPENAI_API_KEY: 'k-1', AWF_RATE_LIMIT_RPM: 'lots' },
+      /^AWF_RATE_LIMIT_RPM: must be a whole number/,
+    ],
+    [
+      { OPENAI_API_KEY: 'k-1', AWF_ALLOWED_MODELS: 'claude-*' },
+      /^AWF_ALLOWED_MODELS: is not valid JSON/,
+    ],
     [{ OPENAI_API_KEY: 'k-1', AWF_OPENAI_AUTH_HEADER: 'x y' }, /AWF_OPENAI_AUTH_HEADER/],
     [{ GOOGLE_API_KEY: 'g-1', GOOGLE_CLOUD_LOCATION: 'x.evil.com/' }, /GOOGLE_CLOUD_LOCATION/],
     [

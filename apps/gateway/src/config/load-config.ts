@@ -6,6 +6,8 @@ import {
   type Environment,
   type ProviderPlugin,
 } from '@keyless/auth-core';
+import { configurePolicies } from '@keyless/policies';
+import { POLICY_PLUGINS } from '../policy-plugins.ts';
 import { readUsageSettings } from '../usage/usage-settings.ts';
 import { FLAVORS } from './flavors.ts';
 import { staticAuth } from './static-auth.ts';
@@ -80,6 +82,7 @@ export function loadConfig(
     logFormat: readLogFormat(env),
     egress: parseEgressProxy(env),
     routes,
+    policies: configurePolicies(env, POLICY_PLUGINS),
     usage: readUsageSettings(env),
     warnings,
   };

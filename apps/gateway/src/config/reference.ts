@@ -6,6 +6,7 @@ import {
   type ProviderPlugin,
   type Setting,
 } from '@keyless/auth-core';
+import { POLICY_PLUGINS } from '../policy-plugins.ts';
 import { AWF_VARIABLES, type AwfTreatment } from './awf-variables.ts';
 import { GATEWAY_SETTINGS } from './gateway-settings.ts';
 import { ROUTE_SETTINGS } from './route-settings.ts';
@@ -48,6 +49,12 @@ export function renderConfigReference(plugins: readonly ProviderPlugin[]): strin
       `#### Provider \`${plugin.name}\` (routes: copilot with \`COPILOT_PROVIDER_BASE_URL\`, ${plugin.route.name}${plugin.route.whenSet ? ` when \`${plugin.route.whenSet}\` is set` : ''})`,
       '',
       settingsTable(plugin.settings),
+    ]),
+    ...POLICY_PLUGINS.flatMap((policy) => [
+      '',
+      `#### Request policy \`${policy.name}\` (see docs/policies.md)`,
+      '',
+      settingsTable(policy.settings),
     ]),
     '',
     "#### The api-proxy's `AWF_*` variables",

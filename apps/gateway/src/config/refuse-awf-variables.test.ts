@@ -20,21 +20,22 @@ describe('refuseAwfVariables', () => {
         AWF_TOKEN_LOG_DIR: '/var/log/api-proxy',
         AWF_API_PROXY_SHUTDOWN_TIMEOUT_MS: '8000',
         AWF_ANTHROPIC_AUTO_CACHE: '1',
-        AWF_RATE_LIMIT_ENABLED: 'false',
+        AWF_RATE_LIMIT_ENABLED: 'true',
         AWF_RATE_LIMIT_RPM: '60',
+        AWF_ALLOWED_MODELS: '["claude-*"]',
+        AWF_MAX_EFFECTIVE_TOKENS: '500000',
       }),
     ).toBeUndefined();
   });
 
   it('names every refused variable at once, with what to do', () => {
-    const message = refusal({ AWF_RATE_LIMIT_RPM: '1', AWF_MAX_EFFECTIVE_TOKENS: '500000' });
-    expect(message).toMatch(/AWF_RATE_LIMIT_RPM: Keyless does not enforce it yet/);
-    expect(message).toMatch(/AWF_MAX_EFFECTIVE_TOKENS: .*unset it/);
+    const message = refusal({ AWF_MAX_AI_CREDITS: '1', AWF_MAX_RUNS: '5' });
+    expect(message).toMatch(/AWF_MAX_AI_CREDITS: Keyless does not enforce it yet/);
+    expect(message).toMatch(/AWF_MAX_RUNS: .*unset it/);
   });
 
-  it('refuses an enabled rate limiter and empty values count as unset', () => {
-    expect(refusal({ AWF_RATE_LIMIT_ENABLED: 'true' })).toMatch(/AWF_RATE_LIMIT_ENABLED/);
-    expect(refusal({ AWF_ALLOWED_MODELS: '  ' })).toBeUndefined();
+  it('counts empty values as unset', () => {
+    expect(refusal({ AWF_MAX_AI_CREDITS: '  ' })).toBeUndefined();
   });
 
   it('lets the anthropic provider settings through (the plugin validates them)', () => {

@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { GatewayConfig, RouteAuth, RouteConfig } from '../config/gateway-config.ts';
 import { BodyBudget } from '../proxy/body-budget.ts';
+import { startPolicies } from '../policies/start-policies.ts';
 import { startUsage } from '../usage/start-usage.ts';
 import { createGatewayMetrics } from './gateway-metrics.ts';
 import { createManagementServer } from './management-server.ts';
@@ -48,7 +49,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const registry = new Registry();
   const metrics = createGatewayMetrics(registry);
   const credentialMetrics = createCredentialMetrics(registry);
-  const usage = startUsage(config.usage, logger, registry);
+  const policies = startPolicies(config.policies, logger, registry);
+  const usage = startUsage(config.usage, logger, registry, [policies.hook.usageSink]);
   const dispatcher = createEgressDispatcher({
     proxy: config.egress,
     timeoutMs: config.upstreamTimeoutMs,
@@ -102,7 +104,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     clientKey: config.clientKey,
     egress: config.egress,
-    hooks: [usage.hook],
+    hooks: [policies.hook, usage.hook],
   };
   const servers: FastifyInstance[] = [];
   const websockets: WebSocketProxy[] = [];
@@ -120,7 +122,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       websockets.push(sockets);
       urls[route.name] = await listen(app, config.host, route.port, route.portSetting);
     }
-    const management = createManagementServer(configured, registry, logger);
+    const management = createManagementServer(configured, registry, logger, policies.report);
     servers.push(management);
     const managementUrl = await listen(
       management,

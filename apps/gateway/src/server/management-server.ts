@@ -10,11 +10,13 @@ export interface RouteReport {
   readonly credential: RouteCredential;
 }
 
-/** `/healthz` (liveness), `/readyz` (every route has a usable credential), `/metrics`. */
+/** `/healthz` (liveness), `/readyz` (every route has a usable credential; policy state), `/metrics`. */
 export function createManagementServer(
   routes: readonly RouteReport[],
   registry: Registry,
   logger: Logger,
+  /** Each request policy's state (budget left, current rate); it never changes readiness. */
+  policies: () => readonly object[] = () => [],
 ): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger.child({ server: 'management' }) as FastifyBaseLogger,
@@ -43,7 +45,7 @@ export function createManagementServer(
     const ready = report.every((route) => route.ready);
     return reply
       .code(ready ? 200 : 503)
-      .send({ status: ready ? 'ready' : 'not_ready', routes: report });
+      .send({ status: ready ? 'ready' : 'not_ready', routes: report, policies: policies() });
   });
 
   app.get('/metrics', async (_request, reply) =>

@@ -24,8 +24,10 @@ export function startUsage(
   settings: UsageSettings,
   logger: Logger,
   registry: Registry,
+  /** More receivers of each record (the request policies' budget). */
+  extraSinks: readonly UsageSink[] = [],
 ): RunningUsage {
-  const sinks: UsageSink[] = [createUsageMetrics(registry)];
+  const sinks: UsageSink[] = [createUsageMetrics(registry), ...extraSinks];
   let log: TokenUsageLog | undefined;
   if (settings.tokenLogDir) {
     const tokenLog = new TokenUsageLog(settings.tokenLogDir, {

@@ -76,7 +76,9 @@ export function describePolicyConformance<C>(options: PolicyConformanceOptions<C
           expect(verdict.model.length).toBeGreaterThan(0);
         }
       }
-      policy.onUsage?.(policyRequest(), {
+      policy.onUsage?.({
+        route: 'openai',
+        model: 'gpt-4o',
         inputTokens: 1,
         outputTokens: 1,
         cacheReadTokens: 0,

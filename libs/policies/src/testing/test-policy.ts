@@ -26,7 +26,7 @@ export const testPolicyPlugin: PolicyPlugin<{ readonly refusePath: string }> = {
         request.path.includes(config.refusePath)
           ? { refuse: 'rate_limited', message: `${REFUSE_PATH.env}: refused`, retryAfterSeconds: 1 }
           : undefined,
-      onUsage: (_request: PolicyRequest, usage: Usage) => {
+      onUsage: (usage: Usage) => {
         outputTokens += usage.outputTokens;
       },
       state: () => ({
