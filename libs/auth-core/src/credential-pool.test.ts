@@ -67,6 +67,23 @@ describe('CredentialPool', () => {
     ]);
   });
 
+  it("attaches in each route's wire format from one cache and one exchange", async () => {
+    const keyPlugin = createTestPlugin({ exchange, wireFormats: ['api-key', 'bearer'] });
+    const config = keyPlugin.parseConfig({ AWF_AUTH_TEST_TOKEN_URL: 'http://127.0.0.1:1/t' });
+    const azure = pool.get(keyPlugin, config, 'api-key');
+    const openai = pool.get(keyPlugin, config, 'bearer');
+    expect(pool.size).toBe(1);
+    pool.start();
+    const first = request();
+    const second = request();
+    const attached = Promise.all([azure.attach(first), openai.attach(second)]);
+    await vi.advanceTimersByTimeAsync(50);
+    await attached;
+    expect(exchanges).toHaveLength(1);
+    expect(first.headers).toEqual({ 'api-key': 'token-for-keyless-test' });
+    expect(second.headers).toEqual({ authorization: 'Bearer token-for-keyless-test' });
+  });
+
   it('keeps different identities apart', () => {
     const a = pool.get(
       plugin,

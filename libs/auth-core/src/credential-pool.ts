@@ -1,6 +1,9 @@
 import { federatedCredential } from './federated-credential.ts';
-import type { FederatedCredentialSharedOptions } from './federated-credential.ts';
-import type { ProviderPlugin } from './plugin.ts';
+import type {
+  FederatedCredentialSharedOptions,
+  FederatedRouteCredential,
+} from './federated-credential.ts';
+import type { ProviderPlugin, WireFormat } from './plugin.ts';
 import type { RouteCredential } from './route-credential.ts';
 
 /**
@@ -10,7 +13,7 @@ import type { RouteCredential } from './route-credential.ts';
  */
 export class CredentialPool {
   readonly #options: FederatedCredentialSharedOptions;
-  readonly #credentials = new Map<string, RouteCredential>();
+  readonly #credentials = new Map<string, FederatedRouteCredential>();
   #started = false;
   #closed = false;
 
@@ -18,8 +21,12 @@ export class CredentialPool {
     this.#options = options;
   }
 
-  /** The shared credential for `plugin.credentialKey(config)`, created on first use. */
-  get<C, M>(plugin: ProviderPlugin<C, M>, config: C): RouteCredential {
+  /**
+   * The shared credential for `plugin.credentialKey(config)`, created on first
+   * use, attaching in `wire` format (default the plugin's first): routes with
+   * different formats share one cache and one exchange.
+   */
+  get<C, M>(plugin: ProviderPlugin<C, M>, config: C, wire?: WireFormat): RouteCredential {
     const key = JSON.stringify([plugin.name, plugin.credentialKey(config)]);
     let credential = this.#credentials.get(key);
     if (!credential) {
@@ -28,7 +35,7 @@ export class CredentialPool {
       if (this.#closed) credential.close();
       else if (this.#started) credential.start();
     }
-    return credential;
+    return wire === undefined ? credential : inFormat(credential, wire);
   }
 
   /** Number of distinct credentials (exchanges kept fresh). */
@@ -47,4 +54,19 @@ export class CredentialPool {
     this.#closed = true;
     for (const credential of this.#credentials.values()) credential.close();
   }
+}
+
+/** A view of a shared credential that attaches in `wire` format; its lifecycle stays the pool's. */
+function inFormat(shared: FederatedRouteCredential, wire: WireFormat): RouteCredential {
+  return Object.freeze({
+    provider: shared.provider,
+    auth: shared.auth,
+    signsBody: shared.signsBody,
+    renewable: shared.renewable,
+    attach: (request) => shared.attachAs(request, wire),
+    renew: (attachment) => shared.renew(attachment),
+    status: () => shared.status(),
+    start: () => shared.start(),
+    close: () => shared.close(),
+  } satisfies RouteCredential);
 }

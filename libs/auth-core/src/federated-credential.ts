@@ -9,10 +9,16 @@ import type { EgressProxy } from './egress.ts';
 import { KeylessError, ExchangeError } from './errors.ts';
 import { GITHUB_OIDC_HOP } from './github-oidc.ts';
 import type { IdTokenMinter } from './github-oidc.ts';
-import type { AcquireContext, AcquiredCredential, ProviderPlugin } from './plugin.ts';
+import type {
+  AcquireContext,
+  AcquiredCredential,
+  OutgoingRequest,
+  ProviderPlugin,
+  WireFormat,
+} from './plugin.ts';
 import { createPluginEgress } from './plugin-egress.ts';
 import type { Redactor } from './redaction.ts';
-import type { RouteCredential } from './route-credential.ts';
+import type { Attachment, RouteCredential } from './route-credential.ts';
 
 /**
  * How long a secret a plugin registers stays redacted when its acquisition
@@ -54,6 +60,14 @@ export interface FederatedCredentialOptions<C, M> extends FederatedCredentialSha
   plugin: ProviderPlugin<C, M>;
   /** The plugin's parsed, frozen config. */
   config: C;
+  /** Wire format `attach` applies; default the plugin's first (`bearer` when it declares none). */
+  wireFormat?: WireFormat;
+}
+
+/** A federated RouteCredential that can also attach in another wire format (one cache, several routes). */
+export interface FederatedRouteCredential extends RouteCredential {
+  /** `attach`, in `wire` format (one of the plugin's `wireFormats`). */
+  attachAs(request: OutgoingRequest, wire: WireFormat): Promise<Attachment>;
 }
 
 interface HopRecord {
@@ -70,7 +84,7 @@ interface HopRecord {
  */
 export function federatedCredential<C, M>(
   options: FederatedCredentialOptions<C, M>,
-): RouteCredential {
+): FederatedRouteCredential {
   const { plugin, config, minter, redactor, metrics } = options;
   const now = options.engine?.now ?? (() => Date.now());
   const auth = options.auth ?? DEFAULT_AUTH_TYPE;
@@ -189,17 +203,21 @@ export function federatedCredential<C, M>(
     ...(options.waitTimeoutMs === undefined ? {} : { waitTimeoutMs: options.waitTimeoutMs }),
   });
 
+  const defaultWire = options.wireFormat ?? plugin.wireFormats?.[0] ?? 'bearer';
+  async function attachAs(request: OutgoingRequest, wire: WireFormat): Promise<Attachment> {
+    const lease = await cache.get();
+    await plugin.apply(lease.material, request, wire);
+    // Never the lease itself: it holds the material.
+    return { generation: lease.generation, acquiredAt: lease.acquiredAt };
+  }
+
   return {
     provider: plugin.name,
     auth,
     signsBody: plugin.signsBody === true,
     renewable: true,
-    async attach(request) {
-      const lease = await cache.get();
-      await plugin.apply(lease.material, request);
-      // Never the lease itself: it holds the material.
-      return { generation: lease.generation, acquiredAt: lease.acquiredAt };
-    },
+    attach: (request) => attachAs(request, defaultWire),
+    attachAs,
     async renew(attachment) {
       await cache.renew(attachment);
     },

@@ -5,17 +5,53 @@ import type { Environment, Setting } from './settings.ts';
 /**
  * The provider plugin contract. A plugin performs one real exchange per
  * `acquire` and knows how to attach what it got to a request; the core owns
- * caching, refresh, single flight, retries and redaction.
+ * caching, refresh, single flight, retries, redaction and egress.
+ *
+ * The rules every plugin follows (the conformance suite checks them):
+ * - Expiry: `expiresAt` is ms epoch, in the future, and finite unless the
+ *   credential truly never expires (`Infinity`: never refreshed, renewed only
+ *   when an upstream refuses it). A secret with no lease of its own (an API key
+ *   read from a vault) gets the lifetime of whatever granted it, or `Infinity`;
+ *   never a guess shorter than that, which would only add exchanges.
+ * - Secrets: `registerSecret` every secret the moment it exists (access
+ *   tokens, keys, session tokens, anything inside structured material), before
+ *   it is validated or put into an error. GitHub tokens from `mintIdToken` are
+ *   registered by the core. A credential key never contains a secret.
+ * - Egress: every connection goes through `context.egress` (the core parsed
+ *   HTTPS_PROXY / NO_PROXY and registered the proxy password); a plugin reads
+ *   no proxy variable, follows no redirect (a 3xx is an error naming it: the
+ *   GitHub token must never reach another URL) and bounds what it reads.
+ * - Errors: throw `ConfigError` (via `configError(setting, ...)`) from
+ *   `parseConfig`, and an `ExchangeError` from `acquire` with a stable
+ *   `KEYLESS_ERR_*` code, the hop, a one-line `fix` an operator can act on and
+ *   `retryable: false` when only the operator can fix it. Remote text enters a
+ *   message only through `context.remoteText` (redacted, then bounded).
+ * - Audience: the GitHub token's audience is `AWF_AUTH_OIDC_AUDIENCE`, else
+ *   the plugin's documented default (what the provider's federation expects);
+ *   mint a fresh token per exchange (`mintIdToken`), never reuse one.
+ * - Never: cache or reuse an exchange result (any hop), retry, schedule, log,
+ *   or read `process.env` (the config arrives through `parseConfig`).
  */
 export interface ProviderPlugin<Config = unknown, Material = unknown> {
   /** Provider name as written in `AWF_AUTH_PROVIDER`. */
   readonly name: string;
   /** `AWF_AUTH_TYPE` values this plugin serves, e.g. `['github-oidc']`. */
   readonly authTypes: readonly string[];
-  /** `COPILOT_PROVIDER_TYPE` values that select this plugin when `AWF_AUTH_PROVIDER` is unset. */
+  /**
+   * Opts into the copilot route: with `COPILOT_PROVIDER_BASE_URL` set the
+   * credential serves it (BYOK), and these `COPILOT_PROVIDER_TYPE` values
+   * select the plugin when `AWF_AUTH_PROVIDER` is unset. Empty: never copilot.
+   */
   readonly copilotProviderTypes: readonly string[];
-  /** The provider's own route, which the federated credential configures besides copilot. */
+  /** The provider's own built-in route (checked against the gateway's routes at startup). */
   readonly route: FederatedRoute;
+  /**
+   * The wire formats `apply` can produce, in order of preference (default
+   * `['bearer']`). Each route accepts some formats; the core picks the first
+   * of these that the route accepts, refuses to start when none fits, and
+   * tells `apply` which one.
+   */
+  readonly wireFormats?: readonly WireFormat[];
   /** The plugin's own settings (for the config-file mapping and the reference). */
   readonly settings: readonly Setting[];
   /** True when `apply` needs the exact body bytes (request signing). */
@@ -35,21 +71,44 @@ export interface ProviderPlugin<Config = unknown, Material = unknown> {
   configWarnings?(config: Config): readonly string[];
   /** Performs exactly one real exchange; never caches. */
   acquire(config: Config, context: AcquireContext): Promise<AcquiredCredential<Material>>;
-  /** Attaches the credential to a request about to be sent (headers, or a signature). */
-  apply(material: Material, request: OutgoingRequest): void | Promise<void>;
+  /**
+   * Attaches the credential to a request about to be sent, in `wire` format
+   * (one of `wireFormats`): a header, or a signature. Touches nothing else
+   * but what the provider's API requires alongside (e.g. a beta flag).
+   */
+  apply(material: Material, request: OutgoingRequest, wire: WireFormat): void | Promise<void>;
 }
+
+/**
+ * How a credential travels to an upstream: `bearer` = `Authorization: Bearer`,
+ * `api-key` = Azure's `api-key` header, `x-api-key` = Anthropic's, and
+ * `signature` = the whole request signed (SigV4).
+ */
+export type WireFormat = 'bearer' | 'api-key' | 'x-api-key' | 'signature';
+
+/** Every WireFormat, in the order they are documented. */
+export const WIRE_FORMATS: readonly WireFormat[] = ['bearer', 'api-key', 'x-api-key', 'signature'];
 
 /** The built-in route a plugin's credential serves, e.g. `{name: 'openai', whenSet: 'OPENAI_API_TARGET'}`. */
 export interface FederatedRoute {
+  /** A built-in route name; anything else is a startup error. */
   readonly name: string;
   /** Only when this variable is set (the route's default upstream would not accept the credential). */
   readonly whenSet?: string;
 }
 
+/** The wire format of `plugin` on a route that accepts `accepted`, or undefined when none fits. */
+export function pickWireFormat(
+  plugin: Pick<ProviderPlugin, 'wireFormats'>,
+  accepted: readonly WireFormat[],
+): WireFormat | undefined {
+  return (plugin.wireFormats ?? ['bearer']).find((format) => accepted.includes(format));
+}
+
 /** What one exchange produced. */
 export interface AcquiredCredential<Material> {
   readonly material: Material;
-  /** Expiry, ms epoch. */
+  /** Expiry, ms epoch, in the future; `Infinity` only for a credential that never expires. */
   readonly expiresAt: number;
 }
 

@@ -24,6 +24,7 @@ describePluginConformance({
     return {
       env: { ...ENV, AWF_AUTH_ANTHROPIC_TOKEN_URL: service.tokenUrl },
       mintIdToken: (audience) => issuer.mint(audience),
+      exchanges: () => service.count('/v1/oauth/token'),
       close: async () => {
         await service.close();
         await issuer.close();
@@ -31,4 +32,9 @@ describePluginConformance({
     };
   },
   secretsOf: (material) => [material],
+  // Port 9 (discard) on loopback: nothing listens there in a test environment.
+  unreachableEnv: () => ({
+    ...ENV,
+    AWF_AUTH_ANTHROPIC_TOKEN_URL: 'http://127.0.0.1:9/v1/oauth/token',
+  }),
 });

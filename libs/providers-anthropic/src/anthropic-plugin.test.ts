@@ -39,7 +39,7 @@ describe('anthropicPlugin', () => {
       'anthropic-beta': 'prompt-caching-2024-07-31',
       'anthropic-version': '2023-06-01',
     });
-    await anthropicPlugin.apply('sk-ant-oat01-unit', request);
+    await anthropicPlugin.apply('sk-ant-oat01-unit', request, 'bearer');
     expect(request.headers).toEqual({
       authorization: 'Bearer sk-ant-oat01-unit',
       'anthropic-beta': 'prompt-caching-2024-07-31,oauth-2025-04-20',

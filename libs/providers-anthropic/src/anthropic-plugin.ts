@@ -46,6 +46,8 @@ export function createAnthropicPlugin(
     copilotProviderTypes: Object.freeze(['anthropic']),
     // api.anthropic.com accepts the token: the route is federated without a target variable.
     route: Object.freeze({ name: 'anthropic' }),
+    // An OAuth token is a bearer token: x-api-key carries only API keys.
+    wireFormats: Object.freeze(['bearer'] as const),
     settings: ANTHROPIC_SETTINGS,
     parseConfig: parseAnthropicConfig,
     credentialKey: anthropicCredentialKey,

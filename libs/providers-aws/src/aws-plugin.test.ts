@@ -157,7 +157,7 @@ describe('awsPlugin', () => {
       headers: { 'content-type': 'application/json', authorization: 'Bearer placeholder' },
       body: new TextEncoder().encode('{}'),
     };
-    await plugin.apply(material, request);
+    await plugin.apply(material, request, 'signature');
     expect(request.headers['authorization']).toMatch(
       /^AWS4-HMAC-SHA256 Credential=ASIAEXAMPLEEXAMPLE02\/20240620\/eu-central-1\/bedrock\/aws4_request, /,
     );

@@ -76,6 +76,8 @@ export function createAwsPlugin(
     authTypes: Object.freeze(['github-oidc']),
     copilotProviderTypes: Object.freeze(['bedrock', 'aws']),
     route: Object.freeze({ name: 'bedrock' }),
+    // STS session credentials only sign: a Bedrock API key would be bearer, these are not.
+    wireFormats: Object.freeze(['signature'] as const),
     settings: AWS_SETTINGS,
     signsBody: true,
     parseConfig: parseAwsConfig,

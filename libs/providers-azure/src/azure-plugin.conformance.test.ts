@@ -21,8 +21,12 @@ describePluginConformance({
     return {
       env: { ...ENV, AZURE_AUTHORITY_HOST: entra.url },
       mintIdToken: async (audience) => fakeGithubToken(audience),
+      // Token POSTs only: the metadata GET is per credential object, which is new per acquire too.
+      exchanges: () => entra.requests.filter((request) => request.method === 'POST').length,
       close: () => entra.close(),
     };
   },
   secretsOf: (material) => [material],
+  // Port 9 (discard) on loopback: nothing listens there in a test environment.
+  unreachableEnv: () => ({ ...ENV, AZURE_AUTHORITY_HOST: 'https://127.0.0.1:9' }),
 });

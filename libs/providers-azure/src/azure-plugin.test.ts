@@ -232,7 +232,7 @@ describe('azurePlugin', () => {
       path: '/openai/v1/chat/completions',
       headers: { 'api-key': 'placeholder', 'content-type': 'application/json' },
     };
-    void azurePlugin.apply('entra-access-token', request);
+    void azurePlugin.apply('entra-access-token', request, 'bearer');
     expect(request.headers).toEqual({
       authorization: 'Bearer entra-access-token',
       'content-type': 'application/json',

@@ -96,6 +96,8 @@ export function createAzurePlugin(deps: AzurePluginDeps = {}): ProviderPlugin<Az
     authTypes: Object.freeze(['github-oidc']),
     copilotProviderTypes: Object.freeze(['azure']),
     route: Object.freeze({ name: 'openai', whenSet: 'OPENAI_API_TARGET' }),
+    // An Entra token is a bearer token: api-key carries only Azure resource keys.
+    wireFormats: Object.freeze(['bearer'] as const),
     settings: AZURE_SETTINGS,
     parseConfig: parseAzureConfig,
     configWarnings: azureConfigWarnings,

@@ -27,6 +27,7 @@ export function createGcpPlugin(deps: GcpAcquireDeps = {}): ProviderPlugin<GcpCo
     authTypes: Object.freeze(['github-oidc']),
     copilotProviderTypes: Object.freeze(['vertex', 'gcp']),
     route: Object.freeze({ name: 'vertex' }),
+    wireFormats: Object.freeze(['bearer'] as const),
     settings: GCP_SETTINGS,
     parseConfig: parseGcpConfig,
     credentialKey: gcpCredentialKey,

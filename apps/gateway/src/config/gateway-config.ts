@@ -3,6 +3,7 @@ import type {
   GithubOidcConfig,
   LogFormat,
   ProviderPlugin,
+  WireFormat,
 } from '@keyless/auth-core';
 import type { ConfiguredPolicy } from '@keyless/policies';
 import type { UsageSettings } from '../usage/usage-settings.ts';
@@ -30,6 +31,8 @@ export interface FederatedAuth {
   readonly config: unknown;
   /** Where the GitHub OIDC tokens are minted. */
   readonly oidc: GithubOidcConfig;
+  /** How the credential travels on this route (a format both the plugin and the upstream support). */
+  readonly wireFormat?: WireFormat;
 }
 
 /**

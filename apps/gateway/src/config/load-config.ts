@@ -138,7 +138,7 @@ function builtInRoutes(
           `route ${route.name}: ${key.variable} is ignored; the ${federation.auth.type} credential of provider ${federation.auth.plugin.name} replaces it`,
         );
       }
-      auth = federation.auth;
+      auth = { ...federation.auth, wireFormat: federation.wireFormats[route.name] };
     } else if (key) {
       auth = keyAuth(key, flavor);
     } else {

@@ -79,7 +79,10 @@ export async function runDoctor(
             : { lifetimeSeconds: outcome.lifetimeSeconds }),
           ...(shared ? { sharesCredentialWith: shared.route } : {}),
         };
-        if (outcome.ok) attach = (request) => auth.plugin.apply(outcome.material, request);
+        if (outcome.ok) {
+          attach = (request) =>
+            auth.plugin.apply(outcome.material, request, auth.wireFormat ?? 'bearer');
+        }
       }
       if (options.probe) {
         steps.push(

@@ -69,7 +69,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       waitTimeoutMs: config.credentialWaitMs,
       egress: { proxy: config.egress, dispatcher },
     });
-    return pool.get(route.auth.plugin, route.auth.config);
+    return pool.get(route.auth.plugin, route.auth.config, route.auth.wireFormat);
   };
 
   for (const warning of config.warnings) logger.warn({ event: 'config.warning' }, warning);

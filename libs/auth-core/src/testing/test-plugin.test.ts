@@ -34,6 +34,7 @@ describePluginConformance({
     env: ENV,
     mintIdToken: async () => `github-token-${++minted}`,
     dispatcher: service.agent,
+    exchanges: () => service.bodies.length,
   }),
 });
 

@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { ExchangeError } from '../errors.ts';
-import type { AcquireContext, FederatedRoute, ProviderPlugin } from '../plugin.ts';
+import type { AcquireContext, FederatedRoute, ProviderPlugin, WireFormat } from '../plugin.ts';
 import { AWF_AUTH_OIDC_AUDIENCE } from '../selection.ts';
 import { configError, readSetting, requireSetting } from '../settings.ts';
 import type { Setting } from '../settings.ts';
@@ -41,6 +41,8 @@ export interface TestPluginOptions {
   copilotProviderTypes?: readonly string[];
   /** Default `{name: 'openai', whenSet: 'OPENAI_API_TARGET'}`. */
   route?: FederatedRoute;
+  /** Default `['bearer']`; `api-key` and `x-api-key` send the token raw in that header. */
+  wireFormats?: readonly WireFormat[];
   /** Replaces the HTTP exchange (unit tests without sockets). */
   exchange?: TestExchange;
 }
@@ -60,6 +62,7 @@ export function createTestPlugin(
     authTypes: ['github-oidc'],
     copilotProviderTypes: options.copilotProviderTypes ?? [],
     route: options.route ?? { name: 'openai', whenSet: 'OPENAI_API_TARGET' },
+    wireFormats: options.wireFormats ?? ['bearer'],
     settings: [AWF_AUTH_TEST_TOKEN_URL, AWF_AUTH_OIDC_AUDIENCE],
     parseConfig(env) {
       const tokenUrl = requireSetting(env, AWF_AUTH_TEST_TOKEN_URL);
@@ -77,8 +80,9 @@ export function createTestPlugin(
       context.registerSecret(accessToken);
       return { material: accessToken, expiresAt };
     },
-    apply(material, outgoing) {
-      outgoing.headers.authorization = `Bearer ${material}`;
+    apply(material, outgoing, wire) {
+      if (wire === 'bearer') outgoing.headers.authorization = `Bearer ${material}`;
+      else outgoing.headers[wire] = material;
     },
   };
 }

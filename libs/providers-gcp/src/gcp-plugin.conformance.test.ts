@@ -1,5 +1,5 @@
 import { describePluginConformance } from '@keyless/auth-core/testing/conformance';
-import { gcpPlugin } from '@keyless/providers-gcp';
+import { gcpPlugin } from './gcp-plugin.ts';
 import { startGcpSts, startGithubOidcIssuer } from '@keyless/fakes';
 
 const PROVIDER = 'projects/123456/locations/global/workloadIdentityPools/github/providers/github';
@@ -27,6 +27,8 @@ describePluginConformance({
         AWF_AUTH_GCP_IAM_CREDENTIALS_URL: sts.iamCredentialsUrl,
       },
       mintIdToken: (audience) => issuer.mint(audience),
+      // STS and IAM Credentials: impersonation is a second hop that must not be cached either.
+      exchanges: () => sts.requests.filter((request) => request.method === 'POST').length,
       close: async () => {
         await sts.close();
         await issuer.close();
@@ -34,4 +36,6 @@ describePluginConformance({
     };
   },
   secretsOf: (material) => [material.accessToken],
+  // Port 9 (discard) on loopback: nothing listens there in a test environment.
+  unreachableEnv: () => ({ ...ENV, AWF_AUTH_GCP_TOKEN_URL: 'http://127.0.0.1:9/v1/token' }),
 });

@@ -1,5 +1,5 @@
 import { describePluginConformance } from '@keyless/auth-core/testing/conformance';
-import { awsPlugin } from '@keyless/providers-aws';
+import { awsPlugin } from './aws-plugin.ts';
 import { startAwsSts, startGithubOidcIssuer } from '@keyless/fakes';
 
 const ROLE = 'arn:aws:iam::123456789012:role/keyless';
@@ -19,12 +19,15 @@ describePluginConformance({
     return {
       env: { ...ENV, AWS_ENDPOINT_URL_STS: sts.url },
       mintIdToken: (audience) => issuer.mint(audience),
+      exchanges: () => sts.requests.filter((request) => request.method === 'POST').length,
       close: async () => {
         await sts.close();
         await issuer.close();
       },
     };
   },
+  // Port 9 (discard) on loopback: nothing listens there in a test environment.
+  unreachableEnv: () => ({ ...ENV, AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9' }),
   secretsOf: (material) => [
     material.credentials.secretAccessKey,
     material.credentials.sessionToken ?? '',
