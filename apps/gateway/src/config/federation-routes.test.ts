@@ -51,4 +51,17 @@ describe('resolveFederation: the route model', () => {
       'provider plugin test declares route "mistral", which is not a built-in route; built-in routes: openai, anthropic, copilot',
     );
   });
+
+  it('accepts a COPILOT_PROVIDER_TYPE that only a registered plugin declares, and no other', () => {
+    const plugin = createTestPlugin({ copilotProviderTypes: ['mistral'] });
+    const env = { ...ENV, AWF_AUTH_PROVIDER: undefined, COPILOT_PROVIDER_TYPE: 'Mistral' };
+    const config = loadConfig(env, [plugin]);
+    expect(config.routes.find((r) => r.name === 'copilot')!.auth).toMatchObject({
+      kind: 'federated',
+      wireFormat: 'bearer',
+    });
+    expect(() => loadConfig({ ...env, COPILOT_PROVIDER_TYPE: 'nimbus' }, [plugin])).toThrow(
+      'COPILOT_PROVIDER_TYPE: unknown provider type "nimbus"; expected one of openai, azure, anthropic, vertex, gcp, bedrock, aws, mistral',
+    );
+  });
 });

@@ -28,6 +28,7 @@ import {
   readLogLevel,
   readPort,
 } from './gateway-settings.ts';
+import { checkCopilotProviderType } from './copilot-provider-type.ts';
 import { resolveFederation } from './federation.ts';
 import type { RouteSpec } from './config-file.ts';
 import { refuseAwfVariables } from './refuse-awf-variables.ts';
@@ -51,6 +52,7 @@ export function loadConfig(
 ): GatewayConfig {
   // First, so that a guard the api-proxy would enforce is never silently dropped.
   refuseAwfVariables(env);
+  checkCopilotProviderType(env, plugins);
   const warnings: string[] = [...notes];
   const routes = routeSpecs
     ? routesFromSpecs(routeSpecs, env, plugins)
