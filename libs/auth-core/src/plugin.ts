@@ -118,14 +118,14 @@ export interface AcquireContext {
   mintIdToken(audience: string): Promise<string>;
   /** Registers a secret the moment it exists, so that no output can carry it (kept until the credential expired). */
   registerSecret(value: string): void;
-  /** Times one exchange hop (for metrics and `keyless doctor`). */
-  hop<T>(name: string, run: () => Promise<T>): Promise<T>;
   /**
    * The only way remote text (an answer body, an error description, an SDK
    * error and its causes) enters an error message: redacted first, then one
    * line of at most `maxChars` characters (default REMOTE_TEXT_MAX_CHARS).
    */
   remoteText(value: unknown, maxChars?: number): string;
+  /** Times one exchange hop (for metrics and `keyless doctor`). */
+  hop<T>(name: string, run: () => Promise<T>): Promise<T>;
   /** Aborted on shutdown. */
   readonly signal: AbortSignal;
   /** The only way out to token endpoints: the configured egress proxy, parsed once by the core. */
