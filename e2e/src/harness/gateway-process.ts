@@ -16,6 +16,15 @@ const ROUTE_PORT_VARIABLES = {
   bedrock: 'KEYLESS_BEDROCK_PORT',
 } as const;
 
+/** A free port for every route listener and the management listener, as `KEYLESS_*_PORT` variables. */
+export async function freePortsEnv(): Promise<Record<string, string>> {
+  const ports: Record<string, string> = {};
+  for (const variable of [...Object.values(ROUTE_PORT_VARIABLES), 'KEYLESS_MANAGEMENT_PORT']) {
+    ports[variable] = String(await freePort());
+  }
+  return ports;
+}
+
 /** A gateway started as a real process (`keyless serve`). */
 export interface GatewayProcess {
   /** Base URL of a route listener, e.g. `http://127.0.0.1:40123`. */
@@ -46,11 +55,12 @@ export interface GatewayStartOptions {
  * Every route and the management port get free ports unless given.
  */
 async function childEnv(env: Record<string, string>): Promise<Record<string, string>> {
-  const ports: Record<string, string> = {};
-  for (const variable of [...Object.values(ROUTE_PORT_VARIABLES), 'KEYLESS_MANAGEMENT_PORT']) {
-    if (env[variable] === undefined) ports[variable] = String(await freePort());
-  }
-  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...ports, ...env };
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    ...(await freePortsEnv()),
+    ...env,
+  };
 }
 
 function spawnGateway(

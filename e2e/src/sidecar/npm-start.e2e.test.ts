@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../harness/free-port.ts';
+import { freePortsEnv } from '../harness/gateway-process.ts';
 import { REPO_ROOT } from './dockerfile.ts';
 
 /** Every live descendant of `pid`, from /proc (Linux). */
@@ -47,16 +47,7 @@ describe.runIf(process.platform === 'linux')('npm start', () => {
       OPENAI_API_KEY: 'sk-npm-start-0123456789',
       npm_config_update_notifier: 'false',
     };
-    for (const variable of [
-      'KEYLESS_OPENAI_PORT',
-      'KEYLESS_ANTHROPIC_PORT',
-      'KEYLESS_COPILOT_PORT',
-      'KEYLESS_GEMINI_PORT',
-      'KEYLESS_VERTEX_PORT',
-      'KEYLESS_BEDROCK_PORT',
-      'KEYLESS_MANAGEMENT_PORT',
-    ])
-      env[variable] = String(await freePort());
+    Object.assign(env, await freePortsEnv());
     const npm = spawn('npm', ['start', '--silent'], {
       cwd: REPO_ROOT,
       env,

@@ -3,7 +3,7 @@ import { chmod, lstat, mkdtemp, readdir, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../harness/free-port.ts';
+import { freePortsEnv } from '../harness/gateway-process.ts';
 import { execForm, gatewayWorkspaces, readDockerfile, stageEnv } from './dockerfile.ts';
 import { fileSnapshot, snapshotChanges } from './file-snapshot.ts';
 import { buildProductionFiles } from './production-files.ts';
@@ -51,16 +51,7 @@ interface Started {
 
 async function startAsImage(env: Record<string, string>): Promise<Started> {
   const ports: Record<string, string> = {};
-  for (const variable of [
-    'KEYLESS_OPENAI_PORT',
-    'KEYLESS_ANTHROPIC_PORT',
-    'KEYLESS_COPILOT_PORT',
-    'KEYLESS_GEMINI_PORT',
-    'KEYLESS_VERTEX_PORT',
-    'KEYLESS_BEDROCK_PORT',
-    'KEYLESS_MANAGEMENT_PORT',
-  ])
-    ports[variable] = String(await freePort());
+  Object.assign(ports, await freePortsEnv());
   expect(command).toBe('node');
   const child = spawn(process.execPath, cmdArgs, {
     cwd: app,

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../harness/free-port.ts';
+import { freePortsEnv } from '../harness/gateway-process.ts';
 import { REPO_ROOT } from './dockerfile.ts';
 
 /** Starts `keyless serve` as a direct child and resolves once it listens. */
@@ -10,16 +10,7 @@ async function startServe() {
     OPENAI_API_KEY: 'sk-sigterm-0123456789',
     KEYLESS_SHUTDOWN_GRACE_MS: '2000',
   };
-  for (const variable of [
-    'KEYLESS_OPENAI_PORT',
-    'KEYLESS_ANTHROPIC_PORT',
-    'KEYLESS_COPILOT_PORT',
-    'KEYLESS_GEMINI_PORT',
-    'KEYLESS_VERTEX_PORT',
-    'KEYLESS_BEDROCK_PORT',
-    'KEYLESS_MANAGEMENT_PORT',
-  ])
-    env[variable] = String(await freePort());
+  Object.assign(env, await freePortsEnv());
   const child = spawn(process.execPath, ['apps/gateway/src/main.ts', 'serve'], {
     cwd: REPO_ROOT,
     env,
