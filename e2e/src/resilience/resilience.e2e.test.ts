@@ -32,6 +32,8 @@ let hostile: HostileUpstream;
 let fake: FakeUpstream;
 let gateway: GatewayProcess;
 let rig: EngineRig;
+/** A federated gateway whose openai route goes to the hostile upstream. */
+let hostileRig: EngineRig;
 
 /** Peak resident set size of a process, MiB (Linux). */
 function peakRssMiB(pid: number): number {
@@ -80,12 +82,15 @@ beforeAll(async () => {
     KEYLESS_REQUEST_TIMEOUT_MS: '3000',
     KEYLESS_UPSTREAM_TIMEOUT_MS: '1500',
   });
-  rig = await startEngineRig();
-  await rig.startGateway({ COPILOT_PROVIDER_BASE_URL: hostile.url });
+  [rig, hostileRig] = await Promise.all([startEngineRig(), startEngineRig()]);
+  await Promise.all([
+    rig.startGateway(),
+    hostileRig.startGateway({ OPENAI_API_TARGET: hostile.url }),
+  ]);
 });
 
 afterAll(async () => {
-  for (const child of [gateway?.child, rig?.gateway.child]) {
+  for (const child of [gateway?.child, rig?.gateway.child, hostileRig?.gateway.child]) {
     if (child && child.exitCode !== null) figures.gatewayRestarts++;
   }
   if (gateway?.child.pid) figures.peakRssMiB = Math.round(peakRssMiB(gateway.child.pid));
@@ -93,7 +98,7 @@ afterAll(async () => {
   await new Promise((resolve) => setTimeout(resolve, 200));
   figures.upstreamSocketsLeftOpen = hostile?.openConnections() ?? 0;
   await gateway?.stop();
-  await rig?.close();
+  await Promise.all([rig?.close(), hostileRig?.close()]);
   await Promise.all([hostile?.close(), fake?.close()]);
   process.stdout.write(`\nresilience summary: ${JSON.stringify(figures)}\n`);
   expect(figures.gatewayRestarts).toBe(0);
@@ -211,7 +216,7 @@ describe('misbehaving upstreams end only their own request', () => {
 
   it('a rejection body cut on a federated route is a 502, not a crash', async () => {
     figures.faultsInjected++;
-    const { status } = await send(`${rig.gateway.url('copilot')}${P.unauthorizedCut}`, {
+    const { status } = await send(`${hostileRig.gateway.url('openai')}${P.unauthorizedCut}`, {
       method: 'POST',
       body: '{}',
     });
@@ -220,7 +225,7 @@ describe('misbehaving upstreams end only their own request', () => {
 
   it('a refused WebSocket handshake cut mid-body and an accepted one cut at once', async () => {
     figures.faultsInjected += 3;
-    const base = rig.gateway.url('copilot').replace('http', 'ws');
+    const base = hostileRig.gateway.url('openai').replace('http', 'ws');
     expect(await handshake(`${base}${P.unauthorizedCut}`)).toMatch(/^(502|error)$/);
     const staticBase = gateway.url('openai').replace('http', 'ws');
     expect(await handshake(`${staticBase}${P.unauthorizedCut}`)).toMatch(/^(401|error)$/);
