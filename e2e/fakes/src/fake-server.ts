@@ -100,9 +100,10 @@ export async function startFakeServer(
     }
   };
 
-  // `listener` answers every failure itself: the promise never rejects.
-  const serve = (request: http.IncomingMessage, response: http.ServerResponse) =>
-    void listener(request, response);
+  // A client that goes away mid-body rejects the body read: nothing is left to answer.
+  const serve = (request: http.IncomingMessage, response: http.ServerResponse) => {
+    listener(request, response).catch(() => response.destroy());
+  };
   const server = options.tls
     ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, serve)
     : http.createServer(serve);
