@@ -83,25 +83,35 @@ export async function runDemo(options: DemoOptions): Promise<number> {
         `${Object.keys(s.urls()).length} servers on 127.0.0.1${s.faults.length ? `, failing on purpose: ${s.faults.join(', ')}` : ''}`,
     );
     const fakes = stack;
-    const ports = Object.fromEntries(
-      await Promise.all(STACK_ROUTES.map(async (name) => [name, await freePort()] as const)),
-    );
     const config = join(dir, 'keyless.yaml');
-    writeFileSync(config, fakes.configYaml(ports));
+    const startOnFreePorts = async (): Promise<GatewayProcess> => {
+      for (let attempt = 1; ; attempt++) {
+        const ports = Object.fromEntries(
+          await Promise.all(STACK_ROUTES.map(async (name) => [name, await freePort()] as const)),
+        );
+        writeFileSync(config, fakes.configYaml(ports));
+        try {
+          return await startGatewayProcess(
+            {
+              ...fakes.env(),
+              KEYLESS_CONFIG: config,
+              // A demo request that finds no credential should fail in seconds, and stopping
+              // should not wait for the keep-alive connections the demo's own requests left open.
+              KEYLESS_CREDENTIAL_WAIT_MS: '5000',
+              KEYLESS_SHUTDOWN_GRACE_MS: '1000',
+            },
+            { signal },
+          );
+        } catch (error) {
+          // Free ports are picked before the gateway binds them: another process may take one.
+          if (attempt < 3 && /EADDRINUSE/.test(String(error))) continue;
+          throw error;
+        }
+      }
+    };
     gateway = await step(
       'starting the gateway (node apps/gateway/src/main.ts serve)',
-      () =>
-        startGatewayProcess(
-          {
-            ...fakes.env(),
-            KEYLESS_CONFIG: config,
-            // A demo request that finds no credential should fail in seconds, and stopping
-            // should not wait for the keep-alive connections the demo's own requests left open.
-            KEYLESS_CREDENTIAL_WAIT_MS: '5000',
-            KEYLESS_SHUTDOWN_GRACE_MS: '1000',
-          },
-          { signal },
-        ),
+      startOnFreePorts,
       (g) => `pid ${g.child.pid}, ${STACK_ROUTES.length} routes`,
     );
     const running = gateway;

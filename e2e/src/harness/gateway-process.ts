@@ -79,10 +79,28 @@ function spawnGateway(
   return child;
 }
 
-/** Starts the gateway and waits until it logs that it is listening. */
+/**
+ * Starts the gateway and waits until it logs that it is listening. Free ports
+ * are picked before the gateway binds them, so a port another test took in
+ * between is picked again (twice at most).
+ */
 export async function startGatewayProcess(
   env: Record<string, string>,
   options: GatewayStartOptions = {},
+): Promise<GatewayProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(env, options);
+    } catch (error) {
+      if (attempt < 3 && /EADDRINUSE/.test(String(error))) continue;
+      throw error;
+    }
+  }
+}
+
+async function startOnce(
+  env: Record<string, string>,
+  options: GatewayStartOptions,
 ): Promise<GatewayProcess> {
   const child = spawnGateway(
     await childEnv(env),
