@@ -73,6 +73,10 @@ describe('short STS sessions (GovCloud partition)', () => {
 
   it('refreshes on schedule: proactive, at least the minimum interval apart, never in a loop', async () => {
     const { sts } = rig;
+    // The traffic loop stops on the STS answer; the refresh's log line may still be on its way.
+    await expect
+      .poll(() => rig.events('credential.refreshed').length, POLL)
+      .toBeGreaterThanOrEqual(REFRESHES);
     const events = rig.events(/^credential\./);
     const refreshed = events.filter((line) => line.event === 'credential.refreshed');
     expect(events.filter((line) => line.event === 'credential.acquired')).toHaveLength(1);

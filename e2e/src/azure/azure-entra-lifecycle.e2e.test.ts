@@ -136,6 +136,10 @@ describe('Azure: short Entra lifetimes (real gateway process)', () => {
     for (const request of rig.openai.requests)
       expect(rig.entra.issued).toContain(bearerOf(request));
     expect(rig.events('request', { replayed: true })).toEqual([]);
+    // The loop stops on Entra's answer; the last refresh's log line may still be on its way.
+    const exchangeLines = () =>
+      rig.events('credential.acquired').length + rig.events('credential.refreshed').length;
+    await expect.poll(exchangeLines).toBeGreaterThanOrEqual(REFRESHES + 1);
     const events = rig.gateway
       .logs()
       .filter((line) => String(line.event).startsWith('credential.'));
