@@ -112,6 +112,16 @@ describe('a reflecting upstream cannot hand the credential to the agent', () => 
     expect(findLeaksInAnyForm({ answers: seen.join('\n') }, [STATIC_KEY])).toEqual([]);
   });
 
+  it('a scrubbed answer keeps the length it declared: the client reads it whole', async () => {
+    const seen = await receive(`${gateway.url('openai')}/sized`);
+    const [head, body] = [seen.slice(0, seen.indexOf('\n')), seen.slice(seen.indexOf('\n') + 1)];
+    expect(head).toMatch(/^200 /);
+    expect(JSON.parse(head.slice(4))['content-length']).toBe(String(Buffer.byteLength(body)));
+    const echoed = JSON.parse(body) as { headers: Record<string, string> };
+    expect(echoed.headers.authorization).toMatch(/^Bearer \[REDACTED\]/);
+    expect(findLeaksInAnyForm({ answers: seen }, [STATIC_KEY])).toEqual([]);
+  });
+
   it('federated bearer token, through the 401 replay as well', async () => {
     const seen = await Promise.all(
       PATHS.map((path) => receive(`${engine.gateway.url('openai')}${path}`)),

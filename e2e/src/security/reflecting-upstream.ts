@@ -11,7 +11,8 @@ export interface ReflectingUpstream {
 /**
  * Echoes every request header back: in the JSON body, in `x-echo-*` headers,
  * `set-cookie`, `www-authenticate` and `location` (URL-encoded). `/stream`
- * answers SSE that splits the echo one byte per chunk; `/gzip` compresses it.
+ * answers SSE that splits the echo one byte per chunk; `/gzip` compresses it;
+ * `/sized` declares its `content-length` (the others are chunked).
  */
 export async function startReflectingUpstream(): Promise<ReflectingUpstream> {
   const server = http.createServer((request, response) => {
@@ -42,6 +43,14 @@ export async function startReflectingUpstream(): Promise<ReflectingUpstream> {
         setImmediate(tick);
       };
       return tick();
+    }
+    if (request.url?.startsWith('/sized')) {
+      response.writeHead(200, {
+        ...reflected,
+        'content-type': 'application/json',
+        'content-length': String(Buffer.byteLength(echo)),
+      });
+      return response.end(echo);
     }
     if (request.url?.startsWith('/gzip')) {
       response.writeHead(200, {

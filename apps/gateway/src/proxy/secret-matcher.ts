@@ -8,24 +8,34 @@ export interface ScanResult {
   readonly matched: boolean;
 }
 
-const REPLACEMENT = Buffer.from('[REDACTED]');
+const MARKER = '[REDACTED]';
+
+/**
+ * What replaces `secret`: the marker padded (or cut) to the secret's own length,
+ * so that a scrubbed body still matches the `content-length` the upstream
+ * declared, which was relayed before the body was read.
+ */
+export function maskOf(secret: string | Buffer): Buffer {
+  const length = Buffer.byteLength(secret);
+  return Buffer.from(MARKER.padEnd(length, '*').slice(0, length));
+}
 
 /**
  * Finds secrets in a byte stream that arrives in chunks. The caller scans a
  * window (what it held back plus the new chunk), emits all but the `hold`
  * trailing bytes, and prepends those to the next window, so that no secret
  * split across chunk boundaries escapes, while bytes that cannot begin a
- * secret are never delayed.
+ * secret are never delayed. Replacements keep the length of what they replace.
  */
 export class SecretMatcher {
-  readonly #secrets: readonly Buffer[];
+  readonly #secrets: readonly { readonly value: Buffer; readonly mask: Buffer }[];
 
   /** `secrets` in every form they may be echoed in; empty strings are ignored. */
   constructor(secrets: Iterable<string>) {
     this.#secrets = [...new Set(secrets)]
       .filter((secret) => secret.length > 0)
-      .map((secret) => Buffer.from(secret))
-      .sort((a, b) => b.length - a.length);
+      .map((secret) => ({ value: Buffer.from(secret), mask: maskOf(secret) }))
+      .sort((a, b) => b.value.length - a.value.length);
   }
 
   get empty(): boolean {
@@ -35,19 +45,15 @@ export class SecretMatcher {
   scan(window: Buffer): ScanResult {
     let scrubbed = window;
     let matched = false;
-    for (const secret of this.#secrets) {
-      let at = scrubbed.indexOf(secret);
+    for (const { value, mask } of this.#secrets) {
+      let at = scrubbed.indexOf(value);
       if (at < 0) continue;
+      if (!matched) scrubbed = Buffer.from(scrubbed); // the caller's bytes stay untouched
       matched = true;
-      const parts: Buffer[] = [];
-      let from = 0;
       while (at >= 0) {
-        parts.push(scrubbed.subarray(from, at), REPLACEMENT);
-        from = at + secret.length;
-        at = scrubbed.indexOf(secret, from);
+        mask.copy(scrubbed, at);
+        at = scrubbed.indexOf(value, at + value.length);
       }
-      parts.push(scrubbed.subarray(from));
-      scrubbed = Buffer.concat(parts);
     }
     return { scrubbed, hold: this.#heldSuffix(scrubbed), matched };
   }
@@ -55,7 +61,7 @@ export class SecretMatcher {
   /** Length of the longest suffix of `window` that is a proper prefix of a secret. */
   #heldSuffix(window: Buffer): number {
     let longest = 0;
-    for (const secret of this.#secrets) {
+    for (const { value: secret } of this.#secrets) {
       const max = Math.min(secret.length - 1, window.length);
       for (let length = max; length > longest; length--) {
         const start = window.length - length;
