@@ -1,3 +1,4 @@
+import { ROOT_CONTEXT, context as traceContext } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { getGlobalDispatcher } from 'undici';
 import type { Dispatcher } from 'undici';
@@ -18,7 +19,8 @@ import type {
 } from './plugin.ts';
 import { createPluginEgress } from './plugin-egress.ts';
 import type { Redactor } from './redaction.ts';
-import type { Attachment, RouteCredential } from './route-credential.ts';
+import type { Attachment, CredentialStatus, RouteCredential } from './route-credential.ts';
+import { traced } from './tracing.ts';
 
 /**
  * How long a secret a plugin registers stays redacted when its acquisition
@@ -99,11 +101,20 @@ export function federatedCredential<C, M>(
   // Exchanges run one at a time (single flight), so the latest attempt's hops are the ones an event reports.
   let hops: HopRecord[] = [];
 
+  // True while a request synchronously asks the cache for a credential: an exchange that starts
+  // then is that request's (its spans nest under it); one started by a timer is a trace of its own.
+  let demanding = false;
+  const spanAttributes = { 'keyless.credential.provider': plugin.name, 'keyless.auth': auth };
+
   async function timeHop<T>(record: HopRecord[], hop: string, run: () => Promise<T>): Promise<T> {
     const startedAt = now();
     let ok = false;
     try {
-      const result = await run();
+      const result = await traced(
+        `keyless.hop.${hop}`,
+        { ...spanAttributes, 'keyless.hop': hop },
+        run,
+      );
       ok = true;
       return result;
     } finally {
@@ -114,7 +125,12 @@ export function federatedCredential<C, M>(
     }
   }
 
-  async function acquire(signal: AbortSignal): Promise<AcquiredCredential<M>> {
+  function acquire(signal: AbortSignal): Promise<AcquiredCredential<M>> {
+    const parent = demanding ? traceContext.active() : ROOT_CONTEXT;
+    return traced('keyless.credential.exchange', spanAttributes, () => exchange(signal), parent);
+  }
+
+  async function exchange(signal: AbortSignal): Promise<AcquiredCredential<M>> {
     const record: HopRecord[] = [];
     hops = record;
     // Kept at least PROVISIONAL_SECRET_LIFETIME_MS, and until the credential expired once that is known.
@@ -204,8 +220,25 @@ export function federatedCredential<C, M>(
   });
 
   const defaultWire = options.wireFormat ?? plugin.wireFormats?.[0] ?? 'bearer';
+  /** `get` as the request's own: in a credential wait span when the request has to wait. */
+  function demand<T>(waits: boolean, reason: string, get: () => Promise<T>): Promise<T> {
+    if (!waits) return get();
+    return traced(
+      'keyless.credential.wait',
+      { ...spanAttributes, 'keyless.wait.reason': reason },
+      () => {
+        demanding = true;
+        try {
+          return get();
+        } finally {
+          demanding = false;
+        }
+      },
+    );
+  }
+
   async function attachAs(request: OutgoingRequest, wire: WireFormat): Promise<Attachment> {
-    const lease = await cache.get();
+    const lease = await demand(mustWait(cache.status()), 'acquire', () => cache.get());
     await plugin.apply(lease.material, request, wire);
     // Never the lease itself: it holds the material.
     return { generation: lease.generation, acquiredAt: lease.acquiredAt };
@@ -219,10 +252,17 @@ export function federatedCredential<C, M>(
     attach: (request) => attachAs(request, defaultWire),
     attachAs,
     async renew(attachment) {
-      await cache.renew(attachment);
+      await demand(true, 'renew', () => cache.renew(attachment));
     },
     status: () => cache.status(),
     start: () => cache.start(),
     close: () => cache.close(),
   };
+}
+
+/** True when no credential is usable now, so that a request waits for the exchange. */
+function mustWait(status: CredentialStatus): boolean {
+  return (
+    status.state === 'acquiring' || (status.state === 'failing' && status.expiresAt === undefined)
+  );
 }
