@@ -1,6 +1,6 @@
 import { fromWebToken } from '@aws-sdk/credential-providers';
 import type { PluginEgress } from '@keyless/auth-core';
-import type { AwsConfig } from './parse-aws-config.ts';
+import type { AwsConfig } from './aws-config.ts';
 import { createStsRequestHandler } from './sts-request-handler.ts';
 
 /** Temporary credentials as STS returns them. */

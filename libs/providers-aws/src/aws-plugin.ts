@@ -8,8 +8,8 @@ import type { AssumeRoleWithWebIdentity } from './assume-role-with-web-identity.
 import { AWS_SETTINGS } from './aws-settings.ts';
 import { AwsStsMalformedResponseError, STS_HOP } from './errors.ts';
 import { mapStsError } from './map-sts-error.ts';
-import { parseAwsConfig } from './parse-aws-config.ts';
-import type { AwsConfig } from './parse-aws-config.ts';
+import { parseAwsConfig } from './aws-config.ts';
+import type { AwsConfig } from './aws-config.ts';
 import type * as SignRequestModule from './sign-request.ts';
 import type { AwsCredentials } from './sigv4-headers.ts';
 
@@ -26,7 +26,7 @@ export interface AwsMaterial {
 }
 
 /** Seams of the aws plugin; defaults are the real network calls. */
-export interface AwsPluginOptions {
+export interface AwsPluginDeps {
   readonly assumeRole?: AssumeRoleWithWebIdentity;
 }
 
@@ -68,7 +68,7 @@ async function exchange(
  * SigV4 (service `bedrock`) on every request to the bedrock route.
  */
 export function createAwsPlugin(
-  options: AwsPluginOptions = {},
+  options: AwsPluginDeps = {},
 ): ProviderPlugin<AwsConfig, AwsMaterial> {
   const assumeRole = options.assumeRole ?? assumeRoleLazily;
   return Object.freeze({

@@ -1,9 +1,3 @@
-export * from './aws-plugin.ts';
-export * from './aws-settings.ts';
-export * from './parse-aws-config.ts';
-export * from './errors.ts';
-export * from './map-sts-error.ts';
-export * from './assume-role-with-web-identity.ts';
-export * from './sts-request-handler.ts';
-export * from './sign-request.ts';
-export * from './sigv4-headers.ts';
+export { awsPlugin, createAwsPlugin } from './aws-plugin.ts';
+export type { AwsPluginDeps } from './aws-plugin.ts';
+export type { AwsConfig } from './aws-config.ts';

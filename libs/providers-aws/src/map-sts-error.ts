@@ -11,7 +11,7 @@ import {
   AwsStsUnavailableError,
   AwsStsUnreachableError,
 } from './errors.ts';
-import type { AwsConfig } from './parse-aws-config.ts';
+import type { AwsConfig } from './aws-config.ts';
 
 /** What the error messages and fixes may name (nothing secret). */
 export type StsErrorContext = Pick<AwsConfig, 'roleArn' | 'audience' | 'region' | 'stsEndpoint'>;

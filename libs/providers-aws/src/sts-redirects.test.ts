@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { assumeRoleWithWebIdentity } from './assume-role-with-web-identity.ts';
 import { AwsStsRedirectRefusedError } from './errors.ts';
 import { mapStsError } from './map-sts-error.ts';
-import { parseAwsConfig } from './parse-aws-config.ts';
+import { parseAwsConfig } from './aws-config.ts';
 
 const TOKEN =
   'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOm8vcjpyZWY6bWFpbiJ9.c2lnbmF0dXJlLW9mLXRoZS1naXRodWItdG9rZW4';

@@ -2,14 +2,19 @@ import { ExchangeError } from '@keyless/auth-core';
 import { fakeAcquireContext } from '@keyless/auth-core/testing';
 import type { IdentityPoolClientOptions } from 'google-auth-library';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { acquireGcpToken, GCP_FALLBACK_LIFETIME_MS, GCP_SUBJECT_TOKEN_TYPE } from './acquire-gcp-token.ts';
+import {
+  acquireGcpToken,
+  GCP_FALLBACK_LIFETIME_MS,
+  GCP_SUBJECT_TOKEN_TYPE,
+} from './acquire-gcp-token.ts';
 import { GcpAudienceMismatchError, GcpMalformedAnswerError } from './errors.ts';
 import { GCP_IAM_HOP, GCP_STS_HOP } from './gcp-hops.ts';
 import { GcpTransport } from './gcp-transport.ts';
 import type { GcpClientFactory, GcpTokenClient, GcpTransports } from './identity-pool-client.ts';
-import { parseGcpConfig } from './parse-gcp-config.ts';
+import { parseGcpConfig } from './gcp-config.ts';
 
-const RESOURCE = 'projects/123456789/locations/global/workloadIdentityPools/github-pool/providers/github-provider';
+const RESOURCE =
+  'projects/123456789/locations/global/workloadIdentityPools/github-pool/providers/github-provider';
 const SA = 'keyless-ci@my-project.iam.gserviceaccount.com';
 const NOW = Date.UTC(2026, 0, 1);
 const direct = parseGcpConfig({ AWF_AUTH_GCP_WORKLOAD_IDENTITY_PROVIDER: RESOURCE });
@@ -23,11 +28,18 @@ const impersonating = parseGcpConfig({
 function fakeContext() {
   let serial = 0;
   const context = fakeAcquireContext({ mint: async () => `github-jwt-${++serial}` });
-  return { context, minted: context.audiences, secrets: context.secrets, controller: context.controller };
+  return {
+    context,
+    minted: context.audiences,
+    secrets: context.secrets,
+    controller: context.controller,
+  };
 }
 
 /** A stand-in for the SDK client: calls the supplier like the SDK, then answers as scripted. */
-function fakeFactory(answer: (subjectToken: string) => { token?: string | null; expiry?: number | null }) {
+function fakeFactory(
+  answer: (subjectToken: string) => { token?: string | null; expiry?: number | null },
+) {
   const calls: { options: IdentityPoolClientOptions; transports: GcpTransports }[] = [];
   const factory: GcpClientFactory = (options, transports) => {
     calls.push({ options, transports });
@@ -58,7 +70,10 @@ describe('acquireGcpToken', () => {
 
   it('configures a direct-federation client: STS audience, token URL, scopes, no impersonation', async () => {
     const { context, minted } = fakeContext();
-    const { factory, calls } = fakeFactory(() => ({ token: 'federated-token', expiry: NOW + 300_000 }));
+    const { factory, calls } = fakeFactory(() => ({
+      token: 'federated-token',
+      expiry: NOW + 300_000,
+    }));
     await acquireGcpToken(direct, context, { createClient: factory });
     const options = calls[0]?.options;
     expect(options).toMatchObject({
@@ -114,7 +129,10 @@ describe('acquireGcpToken', () => {
     const { context, secrets } = fakeContext();
     const { factory } = fakeFactory(() => ({ token: 'short-lived-token', expiry: NOW + 300_000 }));
     const credential = await acquireGcpToken(direct, context, { createClient: factory });
-    expect(credential).toEqual({ material: { accessToken: 'short-lived-token' }, expiresAt: NOW + 300_000 });
+    expect(credential).toEqual({
+      material: { accessToken: 'short-lived-token' },
+      expiresAt: NOW + 300_000,
+    });
     expect(secrets).toContain('short-lived-token');
   });
 
@@ -135,7 +153,10 @@ describe('acquireGcpToken', () => {
     const { factory } = fakeFactory(() => answer);
     const failure = acquireGcpToken(impersonating, context, { createClient: factory });
     await expect(failure).rejects.toBeInstanceOf(GcpMalformedAnswerError);
-    await expect(failure).rejects.toMatchObject({ hop: GCP_IAM_HOP, message: expect.stringContaining(problem) });
+    await expect(failure).rejects.toMatchObject({
+      hop: GCP_IAM_HOP,
+      message: expect.stringContaining(problem),
+    });
   });
 
   it('maps SDK failures to typed errors', async () => {
@@ -143,10 +164,19 @@ describe('acquireGcpToken', () => {
     const factory: GcpClientFactory = () => ({
       credentials: {},
       getAccessToken: async () => {
-        throw Object.assign(new Error('Error code invalid_grant: The audience in ID Token [x] does not match'), {
-          config: { url: new URL('https://sts.googleapis.com/v1/token') },
-          response: { status: 400, data: { error: 'invalid_grant', error_description: 'The audience in ID Token [x] does not match' } },
-        });
+        throw Object.assign(
+          new Error('Error code invalid_grant: The audience in ID Token [x] does not match'),
+          {
+            config: { url: new URL('https://sts.googleapis.com/v1/token') },
+            response: {
+              status: 400,
+              data: {
+                error: 'invalid_grant',
+                error_description: 'The audience in ID Token [x] does not match',
+              },
+            },
+          },
+        );
       },
     });
     const failure = acquireGcpToken(direct, context, { createClient: factory });
@@ -156,7 +186,11 @@ describe('acquireGcpToken', () => {
 
   it('lets a GitHub minting failure through unchanged', async () => {
     const { context } = fakeContext();
-    const minting = new ExchangeError('KEYLESS_ERR_OIDC_MINT', 'github-oidc', 'add permissions: id-token: write');
+    const minting = new ExchangeError(
+      'KEYLESS_ERR_OIDC_MINT',
+      'github-oidc',
+      'add permissions: id-token: write',
+    );
     context.mintIdToken = async () => {
       throw minting;
     };

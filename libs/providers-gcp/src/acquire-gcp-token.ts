@@ -1,10 +1,11 @@
 import type { AcquireContext, AcquiredCredential } from '@keyless/auth-core';
 import type { IdentityPoolClientOptions } from 'google-auth-library';
-import { GcpMalformedAnswerError, mapGcpError } from './errors.ts';
+import { GcpMalformedAnswerError } from './errors.ts';
+import { mapGcpError } from './map-gcp-error.ts';
 import { GCP_IAM_HOP, GCP_STS_HOP, type GcpHop } from './gcp-hops.ts';
 import { GcpTransport } from './gcp-transport.ts';
 import { createIdentityPoolClient, type GcpClientFactory } from './identity-pool-client.ts';
-import type { GcpConfig } from './parse-gcp-config.ts';
+import type { GcpConfig } from './gcp-config.ts';
 
 /** What the GCP plugin attaches to requests. */
 export interface GcpMaterial {
@@ -29,7 +30,10 @@ export interface GcpAcquireDeps {
 }
 
 /** The IdentityPoolClient options of one acquisition (without transports). */
-export function identityPoolOptions(config: GcpConfig, context: AcquireContext): IdentityPoolClientOptions {
+export function identityPoolOptions(
+  config: GcpConfig,
+  context: AcquireContext,
+): IdentityPoolClientOptions {
   return {
     type: 'external_account',
     audience: config.stsAudience,
@@ -74,19 +78,28 @@ export async function acquireGcpToken(
       onStart: (started) => (hop = started),
     });
   try {
-    const client = (deps.createClient ?? createIdentityPoolClient)(identityPoolOptions(config, context), {
-      sts: transport(GCP_STS_HOP),
-      iam: transport(GCP_IAM_HOP),
-    });
+    const client = (deps.createClient ?? createIdentityPoolClient)(
+      identityPoolOptions(config, context),
+      {
+        sts: transport(GCP_STS_HOP),
+        iam: transport(GCP_IAM_HOP),
+      },
+    );
     const { token } = await client.getAccessToken();
     const answeredBy: GcpHop = config.impersonationUrl === undefined ? GCP_STS_HOP : GCP_IAM_HOP;
-    if (typeof token !== 'string' || !token) throw new GcpMalformedAnswerError(answeredBy, 'an access token');
+    if (typeof token !== 'string' || !token)
+      throw new GcpMalformedAnswerError(answeredBy, 'an access token');
     context.registerSecret(token);
     const expiry = client.credentials.expiry_date;
-    const expiresAt = expiry === undefined || expiry === null ? Date.now() + GCP_FALLBACK_LIFETIME_MS : expiry;
-    if (!Number.isFinite(expiresAt)) throw new GcpMalformedAnswerError(answeredBy, 'a valid expiry time');
+    const expiresAt =
+      expiry === undefined || expiry === null ? Date.now() + GCP_FALLBACK_LIFETIME_MS : expiry;
+    if (!Number.isFinite(expiresAt))
+      throw new GcpMalformedAnswerError(answeredBy, 'a valid expiry time');
     if (expiresAt <= Date.now()) {
-      throw new GcpMalformedAnswerError(answeredBy, 'an expiry in the future (check the system clock)');
+      throw new GcpMalformedAnswerError(
+        answeredBy,
+        'an expiry in the future (check the system clock)',
+      );
     }
     return { material: Object.freeze({ accessToken: token }), expiresAt };
   } catch (error) {

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { applyGcpToken, gcpCredentialKey, gcpPlugin } from './gcp-plugin.ts';
 import { GCP_SETTINGS } from './gcp-settings.ts';
 
-const RESOURCE = 'projects/123456789/locations/global/workloadIdentityPools/github-pool/providers/github-provider';
+const RESOURCE =
+  'projects/123456789/locations/global/workloadIdentityPools/github-pool/providers/github-provider';
 const SA = 'keyless-ci@my-project.iam.gserviceaccount.com';
 
 function request(headers: Record<string, string>): OutgoingRequest {
@@ -73,10 +74,14 @@ describe('applyGcpToken', () => {
 
 describe('gcpCredentialKey', () => {
   const key = (env: Record<string, string>) =>
-    gcpCredentialKey(gcpPlugin.parseConfig({ AWF_AUTH_GCP_WORKLOAD_IDENTITY_PROVIDER: RESOURCE, ...env }));
+    gcpCredentialKey(
+      gcpPlugin.parseConfig({ AWF_AUTH_GCP_WORKLOAD_IDENTITY_PROVIDER: RESOURCE, ...env }),
+    );
 
   it('is equal for equal identities, whatever the prefix spelling', () => {
-    expect(key({})).toBe(key({ AWF_AUTH_GCP_WORKLOAD_IDENTITY_PROVIDER: `//iam.googleapis.com/${RESOURCE}` }));
+    expect(key({})).toBe(
+      key({ AWF_AUTH_GCP_WORKLOAD_IDENTITY_PROVIDER: `//iam.googleapis.com/${RESOURCE}` }),
+    );
   });
 
   it('differs by identity, audience and scope', () => {

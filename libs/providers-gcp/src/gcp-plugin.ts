@@ -1,7 +1,10 @@
 import type { AcquireContext, OutgoingRequest, ProviderPlugin } from '@keyless/auth-core';
 import type { GcpAcquireDeps, GcpMaterial } from './acquire-gcp-token.ts';
 import { GCP_SETTINGS } from './gcp-settings.ts';
-import { parseGcpConfig, type GcpConfig } from './parse-gcp-config.ts';
+import { parseGcpConfig, type GcpConfig } from './gcp-config.ts';
+
+/** Seams of the gcp plugin (the client factory and the per-hop timeout); each defaults to the real thing. */
+export type GcpPluginDeps = GcpAcquireDeps;
 
 /** Cache key of the credential: provider, identity (direct or service account), audience and scopes; no secrets. */
 export function gcpCredentialKey(config: GcpConfig): string {
@@ -21,7 +24,7 @@ export function applyGcpToken(material: GcpMaterial, request: OutgoingRequest): 
 }
 
 /** Builds the GCP plugin; `deps` replace the network seams in tests. */
-export function createGcpPlugin(deps: GcpAcquireDeps = {}): ProviderPlugin<GcpConfig, GcpMaterial> {
+export function createGcpPlugin(deps: GcpPluginDeps = {}): ProviderPlugin<GcpConfig, GcpMaterial> {
   return Object.freeze({
     name: 'gcp',
     authTypes: Object.freeze(['github-oidc']),

@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { acquireGcpToken } from './acquire-gcp-token.ts';
 import { GcpRedirectRefusedError } from './errors.ts';
 import { GCP_IAM_HOP, GCP_STS_HOP } from './gcp-hops.ts';
-import { parseGcpConfig } from './parse-gcp-config.ts';
+import { parseGcpConfig } from './gcp-config.ts';
 
 const RESOURCE =
   'projects/123456789/locations/global/workloadIdentityPools/github-pool/providers/github-provider';

@@ -29,7 +29,8 @@ export const GCP_WORKLOAD_IDENTITY_PROVIDER: Setting = {
 export const GCP_SERVICE_ACCOUNT: Setting = {
   env: 'AWF_AUTH_GCP_SERVICE_ACCOUNT',
   authKey: 'service-account',
-  description: 'Service account email to impersonate (NAME@PROJECT.iam.gserviceaccount.com); direct federation when unset',
+  description:
+    'Service account email to impersonate (NAME@PROJECT.iam.gserviceaccount.com); direct federation when unset',
 };
 
 /** OAuth scopes of the access token. */

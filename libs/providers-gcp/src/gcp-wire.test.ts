@@ -19,9 +19,10 @@ import {
   GcpUnreachableError,
 } from './errors.ts';
 import { GCP_IAM_HOP, GCP_STS_HOP } from './gcp-hops.ts';
-import { parseGcpConfig } from './parse-gcp-config.ts';
+import { parseGcpConfig } from './gcp-config.ts';
 
-const RESOURCE = 'projects/123456789/locations/global/workloadIdentityPools/github-pool/providers/github-provider';
+const RESOURCE =
+  'projects/123456789/locations/global/workloadIdentityPools/github-pool/providers/github-provider';
 const SA = 'keyless-ci@my-project.iam.gserviceaccount.com';
 const GITHUB_JWT = 'eyJhbGciOiJSUzI1NiJ9.github-subject.signature';
 const STS_TOKEN = 'sts-federated-token-0001';
@@ -60,7 +61,12 @@ async function startGoogle(routes: Record<string, Responder>, events: string[] =
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() };
+      const recorded = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      };
       requests.push(recorded);
       events.push(`request ${recorded.url}`);
       const route = Object.keys(routes).find((prefix) => recorded.url.startsWith(prefix));
@@ -108,7 +114,11 @@ const stsOk =
 
 /** A recording context; `proxyEnv` configures the core egress (direct when empty). */
 function recordingContext(events: string[] = [], proxyEnv: Environment = {}) {
-  const context = fakeAcquireContext({ mint: async () => GITHUB_JWT, events, egress: parseEgressProxy(proxyEnv) });
+  const context = fakeAcquireContext({
+    mint: async () => GITHUB_JWT,
+    events,
+    egress: parseEgressProxy(proxyEnv),
+  });
   closers.push(() => context.close());
   const { audiences: minted, secrets, hops, controller } = context;
   return { context, minted, secrets, hops, controller };
@@ -189,20 +199,29 @@ describe('GCP exchange on the wire (real google-auth-library)', () => {
       scope: ['https://www.googleapis.com/auth/cloud-platform.read-only'],
       lifetime: '1200s',
     });
-    expect(credential).toEqual({ material: { accessToken: SA_TOKEN }, expiresAt: Date.parse(expireTime) });
+    expect(credential).toEqual({
+      material: { accessToken: SA_TOKEN },
+      expiresAt: Date.parse(expireTime),
+    });
     expect(hops).toEqual([GCP_STS_HOP, GCP_IAM_HOP]);
     // The intermediate STS token is registered before it travels again.
     expect(events.indexOf(`secret ${STS_TOKEN}`)).toBeGreaterThanOrEqual(0);
-    expect(events.indexOf(`secret ${STS_TOKEN}`)).toBeLessThan(events.indexOf(`request ${iam?.url}`));
+    expect(events.indexOf(`secret ${STS_TOKEN}`)).toBeLessThan(
+      events.indexOf(`request ${iam?.url}`),
+    );
     expect(events).toContain(`secret ${SA_TOKEN}`);
   });
 
   it('a wrong audience becomes a typed error carrying the STS reason', async () => {
     const description = 'The audience in ID Token [custom] does not match the expected audience.';
     const google = await startGoogle({
-      '/v1/token': (_request, response) => json(response, 400, { error: 'invalid_grant', error_description: description }),
+      '/v1/token': (_request, response) =>
+        json(response, 400, { error: 'invalid_grant', error_description: description }),
     });
-    const failure = acquireGcpToken(config(google, { AWF_AUTH_OIDC_AUDIENCE: 'custom' }), recordingContext().context);
+    const failure = acquireGcpToken(
+      config(google, { AWF_AUTH_OIDC_AUDIENCE: 'custom' }),
+      recordingContext().context,
+    );
     await expect(failure).rejects.toBeInstanceOf(GcpAudienceMismatchError);
     await expect(failure).rejects.toMatchObject({
       reason: `invalid_grant: ${description}`,
@@ -212,7 +231,9 @@ describe('GCP exchange on the wire (real google-auth-library)', () => {
   });
 
   it('does not retry a 5xx inside the SDK (the core owns retries)', async () => {
-    const google = await startGoogle({ '/v1/token': (_request, response) => json(response, 503, { error: 'unavailable' }) });
+    const google = await startGoogle({
+      '/v1/token': (_request, response) => json(response, 503, { error: 'unavailable' }),
+    });
     const failure = acquireGcpToken(config(google), recordingContext().context);
     await expect(failure).rejects.toBeInstanceOf(GcpUnavailableError);
     expect(google.requests).toHaveLength(1);
@@ -225,24 +246,37 @@ describe('GCP exchange on the wire (real google-auth-library)', () => {
         json(response, 403, {
           error: {
             code: 403,
-            message: "Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).",
+            message:
+              "Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).",
             status: 'PERMISSION_DENIED',
           },
         }),
     });
-    const failure = acquireGcpToken(config(google, { AWF_AUTH_GCP_SERVICE_ACCOUNT: SA }), recordingContext().context);
+    const failure = acquireGcpToken(
+      config(google, { AWF_AUTH_GCP_SERVICE_ACCOUNT: SA }),
+      recordingContext().context,
+    );
     await expect(failure).rejects.toBeInstanceOf(GcpImpersonationDeniedError);
-    await expect(failure).rejects.toMatchObject({ hop: GCP_IAM_HOP, fix: expect.stringContaining('roles/iam.workloadIdentityUser') });
+    await expect(failure).rejects.toMatchObject({
+      hop: GCP_IAM_HOP,
+      fix: expect.stringContaining('roles/iam.workloadIdentityUser'),
+    });
   });
 
   it.each<[string, Responder, Responder, string]>([
     [
       'an HTML page from STS',
-      (_request, response) => response.writeHead(200, { 'content-type': 'text/html' }).end('<html>portal</html>'),
+      (_request, response) =>
+        response.writeHead(200, { 'content-type': 'text/html' }).end('<html>portal</html>'),
       stsOk(),
       'GCP STS answered without a JSON object',
     ],
-    ['an STS answer without access_token', (_request, response) => json(response, 200, { token_type: 'Bearer' }), stsOk(), '"access_token"'],
+    [
+      'an STS answer without access_token',
+      (_request, response) => json(response, 200, { token_type: 'Bearer' }),
+      stsOk(),
+      '"access_token"',
+    ],
     [
       'an IAM answer without expireTime',
       stsOk(),
@@ -251,9 +285,15 @@ describe('GCP exchange on the wire (real google-auth-library)', () => {
     ],
   ])('a 200 with %s is a malformed answer', async (_, sts, iam, message) => {
     const google = await startGoogle({ '/v1/token': sts, '/v1/projects/-/serviceAccounts/': iam });
-    const failure = acquireGcpToken(config(google, { AWF_AUTH_GCP_SERVICE_ACCOUNT: SA }), recordingContext().context);
+    const failure = acquireGcpToken(
+      config(google, { AWF_AUTH_GCP_SERVICE_ACCOUNT: SA }),
+      recordingContext().context,
+    );
     await expect(failure).rejects.toBeInstanceOf(GcpMalformedAnswerError);
-    await expect(failure).rejects.toMatchObject({ message: expect.stringContaining(message), retryable: true });
+    await expect(failure).rejects.toMatchObject({
+      message: expect.stringContaining(message),
+      retryable: true,
+    });
   });
 
   it('an unreachable STS is a retryable network error', async () => {
@@ -262,12 +302,17 @@ describe('GCP exchange on the wire (real google-auth-library)', () => {
     await closers.splice(0).reduce((done, close) => done.then(close), Promise.resolve());
     const failure = acquireGcpToken(config(closed), recordingContext().context);
     await expect(failure).rejects.toBeInstanceOf(GcpUnreachableError);
-    await expect(failure).rejects.toMatchObject({ retryable: true, reason: expect.stringContaining('ECONNREFUSED') });
+    await expect(failure).rejects.toMatchObject({
+      retryable: true,
+      reason: expect.stringContaining('ECONNREFUSED'),
+    });
   });
 
   it('a hanging STS is bounded by the hop timeout', async () => {
     const google = await startGoogle({ '/v1/token': () => {} });
-    const failure = acquireGcpToken(config(google), recordingContext().context, { hopTimeoutMs: 50 });
+    const failure = acquireGcpToken(config(google), recordingContext().context, {
+      hopTimeoutMs: 50,
+    });
     await expect(failure).rejects.toBeInstanceOf(GcpUnreachableError);
     await expect(failure).rejects.toMatchObject({ reason: expect.stringMatching(/timeout/i) });
     expect(google.requests).toHaveLength(1);

@@ -1,4 +1,8 @@
-import { IdentityPoolClient, type gaxios, type IdentityPoolClientOptions } from 'google-auth-library';
+import {
+  IdentityPoolClient,
+  type gaxios,
+  type IdentityPoolClientOptions,
+} from 'google-auth-library';
 // Not re-exported by the package index; the same module the client itself uses.
 import { StsCredentials } from 'google-auth-library/build/src/auth/stscredentials.js';
 
@@ -16,7 +20,10 @@ export interface GcpTransports {
 }
 
 /** Builds the SDK client of one acquisition (the seam unit tests replace). */
-export type GcpClientFactory = (options: IdentityPoolClientOptions, transports: GcpTransports) => GcpTokenClient;
+export type GcpClientFactory = (
+  options: IdentityPoolClientOptions,
+  transports: GcpTransports,
+) => GcpTokenClient;
 
 /**
  * An IdentityPoolClient whose STS exchange uses our transport too: the library

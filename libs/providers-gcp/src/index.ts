@@ -1,10 +1,3 @@
-export * from './acquire-gcp-token.ts';
-export * from './errors.ts';
-export * from './gcp-hops.ts';
-export * from './gcp-plugin.ts';
-export * from './gcp-settings.ts';
-export * from './gcp-transport.ts';
-export * from './identity-pool-client.ts';
-export * from './parse-gcp-config.ts';
-export * from './service-account.ts';
-export * from './workload-identity-provider.ts';
+export { createGcpPlugin, gcpPlugin } from './gcp-plugin.ts';
+export type { GcpPluginDeps } from './gcp-plugin.ts';
+export type { GcpConfig } from './gcp-config.ts';

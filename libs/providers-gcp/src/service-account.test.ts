@@ -23,13 +23,20 @@ describe('parseServiceAccount', () => {
     'keyless-ci@my-project.iam.gserviceaccount.com.evil.example',
   ])('refuses %s with a ConfigError naming the setting', (email) => {
     expect(() => parseServiceAccount(email)).toThrow(ConfigError);
-    expect(() => parseServiceAccount(email)).toThrow('AWF_AUTH_GCP_SERVICE_ACCOUNT (engine.auth.service-account)');
+    expect(() => parseServiceAccount(email)).toThrow(
+      'AWF_AUTH_GCP_SERVICE_ACCOUNT (engine.auth.service-account)',
+    );
   });
 });
 
 describe('impersonationUrl', () => {
   it('builds the generateAccessToken URL with the - project wildcard', () => {
-    expect(impersonationUrl('https://iamcredentials.googleapis.com', 'ci-robot@p-123456.iam.gserviceaccount.com')).toBe(
+    expect(
+      impersonationUrl(
+        'https://iamcredentials.googleapis.com',
+        'ci-robot@p-123456.iam.gserviceaccount.com',
+      ),
+    ).toBe(
       'https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/ci-robot@p-123456.iam.gserviceaccount.com:generateAccessToken',
     );
   });

@@ -10,7 +10,8 @@ export interface WorkloadIdentityProvider {
   readonly providerId: string;
 }
 
-const SHAPE = /^projects\/([^/]+)\/locations\/([^/]+)\/workloadIdentityPools\/([^/]+)\/providers\/([^/]+)$/;
+const SHAPE =
+  /^projects\/([^/]+)\/locations\/([^/]+)\/workloadIdentityPools\/([^/]+)\/providers\/([^/]+)$/;
 // Pool and provider ids: 4-32 of [a-z0-9-]; Google reserves the `gcp-` prefix.
 const ID = /^[a-z0-9-]{4,32}$/;
 const EXAMPLE = 'projects/123456789/locations/global/workloadIdentityPools/POOL/providers/PROVIDER';
@@ -23,22 +24,29 @@ export function parseWorkloadIdentityProvider(value: string): WorkloadIdentityPr
   const fail = (problem: string) => configError(GCP_WORKLOAD_IDENTITY_PROVIDER, problem);
   const prefix = `//${GCP_IAM_RESOURCE_HOST}/`;
   if (/^https?:\/\//i.test(value)) {
-    throw fail(`must be a resource name (${EXAMPLE} or //${GCP_IAM_RESOURCE_HOST}/${EXAMPLE}), not a URL`);
+    throw fail(
+      `must be a resource name (${EXAMPLE} or //${GCP_IAM_RESOURCE_HOST}/${EXAMPLE}), not a URL`,
+    );
   }
   const resource = value.startsWith(prefix) ? value.slice(prefix.length) : value;
   const match = SHAPE.exec(resource);
   if (!match) throw fail(`must look like ${EXAMPLE}`);
   const [, projectNumber = '', location = '', poolId = '', providerId = ''] = match;
   if (!/^\d{1,20}$/.test(projectNumber)) {
-    throw fail(`needs the project NUMBER, not the project id "${projectNumber}" (gcloud projects describe PROJECT_ID --format='value(projectNumber)')`);
+    throw fail(
+      `needs the project NUMBER, not the project id "${projectNumber}" (gcloud projects describe PROJECT_ID --format='value(projectNumber)')`,
+    );
   }
-  if (location !== 'global') throw fail(`workload identity pools live in location "global", not "${location}"`);
+  if (location !== 'global')
+    throw fail(`workload identity pools live in location "global", not "${location}"`);
   for (const [kind, id] of [
     ['pool', poolId],
     ['provider', providerId],
   ] as const) {
     if (!ID.test(id) || id.startsWith('gcp-')) {
-      throw fail(`${kind} id "${id}" must be 4-32 lowercase letters, digits or hyphens, not starting with "gcp-"`);
+      throw fail(
+        `${kind} id "${id}" must be 4-32 lowercase letters, digits or hyphens, not starting with "gcp-"`,
+      );
     }
   }
   return Object.freeze({ resource, projectNumber, poolId, providerId });

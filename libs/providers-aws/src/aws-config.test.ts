@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@keyless/auth-core';
 import type { Environment } from '@keyless/auth-core';
 import { DEFAULT_AWS_AUDIENCE, DEFAULT_SESSION_DURATION_SECONDS } from './aws-settings.ts';
-import { parseAwsConfig } from './parse-aws-config.ts';
+import { parseAwsConfig } from './aws-config.ts';
 
 const ROLE = 'arn:aws:iam::123456789012:role/gh-bedrock';
 const BASE: Environment = { AWF_AUTH_AWS_ROLE_ARN: ROLE, AWF_AUTH_AWS_REGION: 'us-east-1' };

@@ -15,11 +15,11 @@ import {
   GcpServiceAccountNotFoundError,
   GcpUnavailableError,
   GcpUnreachableError,
-  mapGcpError,
   type GcpExchangeError,
 } from './errors.ts';
+import { mapGcpError } from './map-gcp-error.ts';
 import { GCP_IAM_HOP, GCP_STS_HOP, type GcpHop } from './gcp-hops.ts';
-import { parseGcpConfig } from './parse-gcp-config.ts';
+import { parseGcpConfig } from './gcp-config.ts';
 
 const RESOURCE =
   'projects/123456789/locations/global/workloadIdentityPools/github-pool/providers/github-provider';

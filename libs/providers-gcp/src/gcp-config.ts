@@ -58,7 +58,10 @@ function parseEndpoint(setting: Setting, value: string): URL {
     throw configError(setting, `must be an absolute http(s) URL, got "${value}"`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw configError(setting, `must use https:// (or http:// for a local endpoint), got "${url.protocol}"`);
+    throw configError(
+      setting,
+      `must use https:// (or http:// for a local endpoint), got "${url.protocol}"`,
+    );
   }
   if (url.username || url.password) throw configError(setting, 'must not carry credentials');
   if (url.search || url.hash) throw configError(setting, 'must not carry a query or fragment');
@@ -70,8 +73,10 @@ function parseScopes(value: string | undefined): readonly string[] {
   const scopes = [...new Set(value.split(/[\s,]+/).filter(Boolean))];
   for (const scope of scopes) {
     // OAuth scopes are https URLs, or a few bare names (openid, email, profile).
-    const valid = /^[a-z][a-z0-9._-]*$/i.test(scope) || URL.canParse(scope) && scope.startsWith('https://');
-    if (!valid) throw configError(GCP_SCOPE, `"${scope}" is not an OAuth scope (e.g. ${DEFAULT_GCP_SCOPE})`);
+    const valid =
+      /^[a-z][a-z0-9._-]*$/i.test(scope) || (URL.canParse(scope) && scope.startsWith('https://'));
+    if (!valid)
+      throw configError(GCP_SCOPE, `"${scope}" is not an OAuth scope (e.g. ${DEFAULT_GCP_SCOPE})`);
   }
   if (scopes.length === 0) throw configError(GCP_SCOPE, 'names no scope');
   return Object.freeze(scopes);
@@ -81,7 +86,10 @@ function parseLifetime(value: string | undefined): number {
   if (value === undefined) return DEFAULT_GCP_TOKEN_LIFETIME_SECONDS;
   const seconds = /^\d+$/.test(value) ? Number(value) : Number.NaN;
   if (!(seconds >= 1 && seconds <= MAX_GCP_TOKEN_LIFETIME_SECONDS)) {
-    throw configError(GCP_TOKEN_LIFETIME, `must be whole seconds from 1 to ${MAX_GCP_TOKEN_LIFETIME_SECONDS}, got "${value}"`);
+    throw configError(
+      GCP_TOKEN_LIFETIME,
+      `must be whole seconds from 1 to ${MAX_GCP_TOKEN_LIFETIME_SECONDS}, got "${value}"`,
+    );
   }
   return seconds;
 }
@@ -91,12 +99,15 @@ function parseLifetime(value: string | undefined): number {
  * naming the variable and its frontmatter key.
  */
 export function parseGcpConfig(env: Environment): GcpConfig {
-  const provider = parseWorkloadIdentityProvider(requireSetting(env, GCP_WORKLOAD_IDENTITY_PROVIDER));
+  const provider = parseWorkloadIdentityProvider(
+    requireSetting(env, GCP_WORKLOAD_IDENTITY_PROVIDER),
+  );
   const oidcAudience = readSetting(env, GCP_OIDC_AUDIENCE) ?? defaultOidcAudience(provider);
   if (/\s/.test(oidcAudience)) throw configError(GCP_OIDC_AUDIENCE, 'must not contain whitespace');
 
   const serviceAccountValue = readSetting(env, GCP_SERVICE_ACCOUNT);
-  const serviceAccount = serviceAccountValue === undefined ? undefined : parseServiceAccount(serviceAccountValue);
+  const serviceAccount =
+    serviceAccountValue === undefined ? undefined : parseServiceAccount(serviceAccountValue);
   const lifetimeValue = readSetting(env, GCP_TOKEN_LIFETIME);
   if (lifetimeValue !== undefined && serviceAccount === undefined) {
     // Direct federation tokens live as long as STS says; failing beats silently ignoring the value.
@@ -106,12 +117,16 @@ export function parseGcpConfig(env: Environment): GcpConfig {
     );
   }
 
-  const tokenUrl = parseEndpoint(GCP_TOKEN_URL, readSetting(env, GCP_TOKEN_URL) ?? DEFAULT_GCP_TOKEN_URL).href;
+  const tokenUrl = parseEndpoint(
+    GCP_TOKEN_URL,
+    readSetting(env, GCP_TOKEN_URL) ?? DEFAULT_GCP_TOKEN_URL,
+  ).href;
   const iamCredentialsUrl = parseEndpoint(
     GCP_IAM_CREDENTIALS_URL,
     readSetting(env, GCP_IAM_CREDENTIALS_URL) ?? DEFAULT_GCP_IAM_CREDENTIALS_URL,
   ).href.replace(/\/+$/, '');
-  const saUrl = serviceAccount === undefined ? undefined : impersonationUrl(iamCredentialsUrl, serviceAccount);
+  const saUrl =
+    serviceAccount === undefined ? undefined : impersonationUrl(iamCredentialsUrl, serviceAccount);
   if (saUrl !== undefined && saUrl.length > MAX_IMPERSONATION_URL_LENGTH) {
     throw configError(
       GCP_IAM_CREDENTIALS_URL,
