@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { readGatewayConfig } from '../config/read-gateway-config.ts';
 import { startGateway, type RunningGateway } from '../server/gateway.ts';
+import { readTelemetrySettings } from '../telemetry/telemetry-settings.ts';
+import { keylessVersion } from './version.ts';
 import type { Command } from './command.ts';
 
 /** How long after the shutdown grace the process exits even if closing has not finished, ms. */
@@ -30,6 +32,7 @@ export const serveCommand: Command = {
       allowPositionals: false,
     });
     const config = await readGatewayConfig({ configPath: values.config, env, plugins });
+    const telemetry = readTelemetrySettings(env);
     // Handlers first: a SIGTERM during start-up (docker stop on a slow start) also stops cleanly.
     const state: { gateway?: RunningGateway; requested?: NodeJS.Signals } = {};
     const shutdown = (running: RunningGateway, signal: NodeJS.Signals) => {
@@ -53,7 +56,10 @@ export const serveCommand: Command = {
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
-    state.gateway = await startGateway(config);
+    state.gateway = await startGateway(config, {
+      ...(telemetry ? { telemetry } : {}),
+      version: keylessVersion(env),
+    });
     if (state.requested) shutdown(state.gateway, state.requested);
   },
 };

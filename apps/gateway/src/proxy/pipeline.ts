@@ -24,6 +24,10 @@ import {
 } from './request-hooks.ts';
 import { scrubAnswer } from './scrub-answer.ts';
 import { SecretMatcherCache } from './secret-matcher-cache.ts';
+import type { RequestSpan, RequestTracing } from '../telemetry/request-tracing.ts';
+
+/** Status recorded for a request whose client went away before its answer (nginx's convention). */
+const CLIENT_CLOSED = 499;
 
 /** Error answers read to classify a 401/403 are small; the client still gets the whole body. */
 export const CLASSIFY_PREFIX_BYTES = 64 * 1024;
@@ -81,6 +85,8 @@ export interface PipelineDeps {
   readonly clientKey: string | undefined;
   /** Request policies and usage accounting, in order. */
   readonly hooks: readonly RequestHook[];
+  /** Traces each forwarded request; absent when tracing is off (then nothing is traced). */
+  readonly tracing?: RequestTracing;
 }
 
 /**
@@ -145,6 +151,36 @@ export class RoutePipeline {
     signal: AbortSignal,
     trace: ForwardTrace,
   ): Promise<ForwardResult> {
+    const tracing = this.#deps.tracing;
+    if (!tracing) return this.#forward(request, send, signal, trace);
+    const span = tracing.start({
+      route: this.#route.name,
+      provider: this.#route.flavor.name,
+      credential: this.#credential!.provider,
+      method: request.method,
+      path: request.path,
+      websocket: request.websocket,
+      headers: request.headers,
+      ...(request.body ? { body: request.body } : {}),
+    });
+    try {
+      return traced(
+        span,
+        await span.within(() => this.#forward(request, send, signal, trace)),
+        trace,
+      );
+    } catch (error) {
+      span.ended({ status: 500, replayed: trace.replayed });
+      throw error;
+    }
+  }
+
+  async #forward(
+    request: AdmittedRequest,
+    send: SendUpstream,
+    signal: AbortSignal,
+    trace: ForwardTrace,
+  ): Promise<ForwardResult> {
     const credential = this.#credential!;
     let proxied: ProxiedRequest = {
       ...request,
@@ -166,6 +202,7 @@ export class RoutePipeline {
     }
     for (const attempt of ['first', 'replay'] as const) {
       const outgoing = this.#outgoing(request, credential.signsBody);
+      this.#deps.tracing?.inject(outgoing.headers);
       const before = { ...outgoing.headers };
       let attachment: Attachment;
       try {
@@ -259,6 +296,23 @@ export class RoutePipeline {
 }
 
 const ABORTED = { kind: 'aborted' } as const;
+
+/** `result` with its span ended, or set to end with the answer it relays. */
+function traced(span: RequestSpan, result: ForwardResult, trace: ForwardTrace): ForwardResult {
+  const outcome = { replayed: trace.replayed, upstreamStatus: trace.upstreamStatus };
+  if (result.kind === 'aborted') {
+    span.ended({ ...outcome, status: CLIENT_CLOSED });
+    return result;
+  }
+  if (result.kind === 'error') {
+    const { status, headers } = result.error;
+    span.ended({ ...outcome, status, errorCode: headers['x-keyless-error'] });
+    return result;
+  }
+  const { status } = result.answer;
+  const observer = span.answered(result.answer, { ...outcome, status });
+  return { ...result, observer: combineObservers([result.observer, observer].filter((o) => !!o)) };
+}
 
 function isRejectionStatus(status: number): boolean {
   return status === 401 || status === 403;

@@ -22,6 +22,18 @@ import { createManagementServer } from './management-server.ts';
 import { createRouteServer } from './route-server.ts';
 import type { RouteServerDeps } from './route-server-deps.ts';
 import type { WebSocketProxy } from './websocket-proxy.ts';
+import type { TelemetrySettings } from '../telemetry/telemetry-settings.ts';
+
+/** How long a stopping gateway waits for its last spans to be exported, ms. */
+export const TELEMETRY_FLUSH_MS = 1_000;
+
+/** What the gateway needs besides its configuration. */
+export interface GatewayOptions {
+  /** Trace export settings (`readTelemetrySettings`); absent: tracing off. */
+  readonly telemetry?: TelemetrySettings;
+  /** The version reported as the traces' `service.version`. */
+  readonly version?: string;
+}
 
 /** A gateway that is listening. */
 export interface RunningGateway {
@@ -37,7 +49,10 @@ export interface RunningGateway {
  * Starts every configured route listener and the management listener. Static
  * secrets and proxy passwords are registered for redaction before anything is logged.
  */
-export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
+export async function startGateway(
+  config: GatewayConfig,
+  options: GatewayOptions = {},
+): Promise<RunningGateway> {
   const redactor = new Redactor();
   for (const route of config.routes) {
     if (route.auth.kind === 'static') redactor.register(route.auth.key);
@@ -51,6 +66,17 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const credentialMetrics = createCredentialMetrics(registry);
   const policies = startPolicies(config.policies, logger, registry);
   const usage = startUsage(config.usage, logger, registry, [policies.hook.usageSink]);
+  // The SDK is loaded only when tracing is on: without it, nothing of it is in memory.
+  const telemetry = options.telemetry
+    ? await import('../telemetry/start-telemetry.ts').then(({ startTelemetry }) =>
+        startTelemetry(options.telemetry!, {
+          logger,
+          redactor,
+          egress: config.egress,
+          version: options.version ?? 'unknown',
+        }),
+      )
+    : undefined;
   const dispatcher = createEgressDispatcher({
     proxy: config.egress,
     timeoutMs: config.upstreamTimeoutMs,
@@ -105,6 +131,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     clientKey: config.clientKey,
     egress: config.egress,
     hooks: [policies.hook, usage.hook],
+    ...(telemetry ? { tracing: telemetry.tracing } : {}),
   };
   const servers: FastifyInstance[] = [];
   const websockets: WebSocketProxy[] = [];
@@ -114,6 +141,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     pool?.close();
     await dispatcher.close();
     await usage.close();
+    // Spans of the requests that just finished go out last, within a bound.
+    await telemetry?.shutdown(TELEMETRY_FLUSH_MS);
   };
   try {
     for (const { route, credential } of credentials) {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import type { BodyBudget } from '../proxy/body-budget.ts';
 import type { RequestHook } from '../proxy/request-hooks.ts';
+import type { RequestTracing } from '../telemetry/request-tracing.ts';
 import type { GatewayMetrics } from './gateway-metrics.ts';
 
 /** What every route server shares. */
@@ -25,4 +26,6 @@ export interface RouteServerDeps {
   readonly egress: EgressProxy;
   /** Request policies and usage accounting, run for every proxied request in order. */
   readonly hooks: readonly RequestHook[];
+  /** OpenTelemetry request tracing; absent when tracing is off. */
+  readonly tracing?: RequestTracing;
 }

@@ -170,6 +170,8 @@ export function attachWebSocketProxy(
     if (socket.destroyed || opened.readyState !== WebSocket.OPEN) {
       opened.terminate();
       socket.destroy();
+      // Nothing was relayed: the observers (usage, the request's span) end here.
+      result.observer?.end(false);
       return done(499);
     }
     accepted.set(request, answer.headers);
