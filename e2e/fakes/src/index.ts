@@ -18,3 +18,4 @@ export * from './websocket-upstream.ts';
 export * from './fake-faults.ts';
 export * from './fake-stack.ts';
 export * from './fakes-cli.ts';
+export * from './otlp-receiver.ts';
