@@ -8,7 +8,6 @@ import {
   type FakeStack,
   type StackRouteName,
 } from '@keyless/fakes';
-import { freePort } from '../harness/free-port.ts';
 import { startGatewayProcess, type GatewayProcess } from '../harness/gateway-process.ts';
 import { DEMO_ROUTES, type DemoRequest } from './demo-requests.ts';
 import { formatDemoTable, formatLifetime, type DemoRow } from './demo-table.ts';
@@ -84,34 +83,26 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     );
     const fakes = stack;
     const config = join(dir, 'keyless.yaml');
-    const startOnFreePorts = async (): Promise<GatewayProcess> => {
-      for (let attempt = 1; ; attempt++) {
-        const ports = Object.fromEntries(
-          await Promise.all(STACK_ROUTES.map(async (name) => [name, await freePort()] as const)),
-        );
-        writeFileSync(config, fakes.configYaml(ports));
-        try {
-          return await startGatewayProcess(
-            {
-              ...fakes.env(),
-              KEYLESS_CONFIG: config,
-              // A demo request that finds no credential should fail in seconds, and stopping
-              // should not wait for the keep-alive connections the demo's own requests left open.
-              KEYLESS_CREDENTIAL_WAIT_MS: '5000',
-              KEYLESS_SHUTDOWN_GRACE_MS: '1000',
-            },
-            { signal },
-          );
-        } catch (error) {
-          // Free ports are picked before the gateway binds them: another process may take one.
-          if (attempt < 3 && /EADDRINUSE/.test(String(error))) continue;
-          throw error;
-        }
-      }
-    };
+    // Port 0 everywhere: each listener binds a free port, and the gateway names its URLs.
+    writeFileSync(
+      config,
+      fakes.configYaml(Object.fromEntries(STACK_ROUTES.map((name) => [name, 0] as const))),
+    );
+    const start = (): Promise<GatewayProcess> =>
+      startGatewayProcess(
+        {
+          ...fakes.env(),
+          KEYLESS_CONFIG: config,
+          // A demo request that finds no credential should fail in seconds, and stopping
+          // should not wait for the keep-alive connections the demo's own requests left open.
+          KEYLESS_CREDENTIAL_WAIT_MS: '5000',
+          KEYLESS_SHUTDOWN_GRACE_MS: '1000',
+        },
+        { signal },
+      );
     gateway = await step(
       'starting the gateway (node apps/gateway/src/main.ts serve)',
-      startOnFreePorts,
+      start,
       (g) => `pid ${g.child.pid}, ${STACK_ROUTES.length} routes`,
     );
     const running = gateway;

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './free-port.ts';
 
 /** Entry points: the shipped CLI, or the CLI with the test-only plugin registered. */
 const ENTRIES = {
@@ -16,14 +15,17 @@ const ROUTE_PORT_VARIABLES = {
   bedrock: 'KEYLESS_BEDROCK_PORT',
 } as const;
 
-/** A free port for every route listener and the management listener, as `KEYLESS_*_PORT` variables. */
-export async function freePortsEnv(): Promise<Record<string, string>> {
-  const ports: Record<string, string> = {};
-  for (const variable of [...Object.values(ROUTE_PORT_VARIABLES), 'KEYLESS_MANAGEMENT_PORT']) {
-    ports[variable] = String(await freePort());
-  }
-  return ports;
-}
+/**
+ * Port 0 for every route listener and the management listener, as `KEYLESS_*_PORT`
+ * variables: each binds a free port itself (no pick-then-bind race between parallel
+ * tests), and the `gateway.listening` line names the URLs.
+ */
+export const ANY_PORTS_ENV: Readonly<Record<string, string>> = Object.fromEntries(
+  [...Object.values(ROUTE_PORT_VARIABLES), 'KEYLESS_MANAGEMENT_PORT'].map((variable) => [
+    variable,
+    '0',
+  ]),
+);
 
 /** A gateway started as a real process (`keyless serve`). */
 export interface GatewayProcess {
@@ -52,13 +54,13 @@ export interface GatewayStartOptions {
 /**
  * The environment a gateway child gets: only what the test passes, plus PATH
  * and HOME, so that the developer's proxy or key variables never leak in.
- * Every route and the management port get free ports unless given.
+ * Every route and the management port get a free port (port 0) unless given.
  */
-async function childEnv(env: Record<string, string>): Promise<Record<string, string>> {
+function childEnv(env: Record<string, string>): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/tmp',
-    ...(await freePortsEnv()),
+    ...ANY_PORTS_ENV,
     ...env,
   };
 }
@@ -79,31 +81,13 @@ function spawnGateway(
   return child;
 }
 
-/**
- * Starts the gateway and waits until it logs that it is listening. Free ports
- * are picked before the gateway binds them, so a port another test took in
- * between is picked again (twice at most).
- */
+/** Starts the gateway and waits until it logs that it is listening. */
 export async function startGatewayProcess(
   env: Record<string, string>,
   options: GatewayStartOptions = {},
 ): Promise<GatewayProcess> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startOnce(env, options);
-    } catch (error) {
-      if (attempt < 3 && /EADDRINUSE/.test(String(error))) continue;
-      throw error;
-    }
-  }
-}
-
-async function startOnce(
-  env: Record<string, string>,
-  options: GatewayStartOptions,
-): Promise<GatewayProcess> {
   const child = spawnGateway(
-    await childEnv(env),
+    childEnv(env),
     options.args ?? ['serve'],
     options.entry,
     options.signal,
@@ -161,7 +145,7 @@ export async function runGatewayToExit(
   env: Record<string, string>,
   options: GatewayStartOptions = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawnGateway(await childEnv(env), options.args ?? ['serve'], options.entry);
+  const child = spawnGateway(childEnv(env), options.args ?? ['serve'], options.entry);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freePortsEnv } from '../harness/gateway-process.ts';
+import { ANY_PORTS_ENV } from '../harness/gateway-process.ts';
 import { REPO_ROOT } from './dockerfile.ts';
 
 /** Every live descendant of `pid`, from /proc (Linux). */
@@ -47,7 +47,7 @@ describe.runIf(process.platform === 'linux')('npm start', () => {
       OPENAI_API_KEY: 'sk-npm-start-0123456789',
       npm_config_update_notifier: 'false',
     };
-    Object.assign(env, await freePortsEnv());
+    Object.assign(env, ANY_PORTS_ENV);
     const npm = spawn('npm', ['start', '--silent'], {
       cwd: REPO_ROOT,
       env,

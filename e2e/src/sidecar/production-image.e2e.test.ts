@@ -3,7 +3,7 @@ import { chmod, lstat, mkdtemp, readdir, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePortsEnv } from '../harness/gateway-process.ts';
+import { ANY_PORTS_ENV } from '../harness/gateway-process.ts';
 import { execForm, gatewayWorkspaces, readDockerfile, stageEnv } from './dockerfile.ts';
 import { fileSnapshot, snapshotChanges } from './file-snapshot.ts';
 import { buildProductionFiles } from './production-files.ts';
@@ -50,8 +50,6 @@ interface Started {
 }
 
 async function startAsImage(env: Record<string, string>): Promise<Started> {
-  const ports: Record<string, string> = {};
-  Object.assign(ports, await freePortsEnv());
   expect(command).toBe('node');
   const child = spawn(process.execPath, cmdArgs, {
     cwd: app,
@@ -63,7 +61,7 @@ async function startAsImage(env: Record<string, string>): Promise<Started> {
       AWF_TOKEN_LOG_DIR: logDir,
       HOME: home,
       PATH: '/usr/bin:/bin',
-      ...ports,
+      ...ANY_PORTS_ENV,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

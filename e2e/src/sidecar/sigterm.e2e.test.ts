@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { freePortsEnv } from '../harness/gateway-process.ts';
+import { ANY_PORTS_ENV } from '../harness/gateway-process.ts';
 import { REPO_ROOT } from './dockerfile.ts';
 
 /** Starts `keyless serve` as a direct child and resolves once it listens. */
@@ -10,7 +10,7 @@ async function startServe() {
     OPENAI_API_KEY: 'sk-sigterm-0123456789',
     KEYLESS_SHUTDOWN_GRACE_MS: '2000',
   };
-  Object.assign(env, await freePortsEnv());
+  Object.assign(env, ANY_PORTS_ENV);
   const child = spawn(process.execPath, ['apps/gateway/src/main.ts', 'serve'], {
     cwd: REPO_ROOT,
     env,

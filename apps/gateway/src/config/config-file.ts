@@ -161,7 +161,7 @@ export function parseConfigFile(
     };
     const name = field('name');
     const port = Number(field('port'));
-    if (!Number.isInteger(port) || port < 1 || port > 65_535)
+    if (!Number.isInteger(port) || port < 0 || port > 65_535)
       fail(item.get('port', true) as Node, `${where}.port must be a port number`);
     const flavor = field('flavor');
     if (!(FLAVOR_NAMES as readonly string[]).includes(flavor)) {

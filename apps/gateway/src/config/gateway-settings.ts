@@ -110,9 +110,9 @@ export function readInteger(
   return value;
 }
 
-/** A TCP port (1..65535). */
+/** A TCP port (1..65535), or 0 for one the system picks (tests and side-by-side runs never race for it). */
 export function readPort(env: Environment, s: Setting, fallback: number): number {
-  return readInteger(env, s, fallback, 1, 65_535);
+  return readInteger(env, s, fallback, 0, 65_535);
 }
 
 /** The log level, validated. */

@@ -32,6 +32,18 @@ describe('loadConfig: static routes', () => {
     expect(config.upstreamTimeoutMs).toBe(600_000);
   });
 
+  it('takes port 0 on any listener as "a free port": several zeros do not collide', () => {
+    const zero = {
+      OPENAI_API_KEY: 'sk-openai-1',
+      KEYLESS_OPENAI_PORT: '0',
+      KEYLESS_ANTHROPIC_PORT: '0',
+      KEYLESS_MANAGEMENT_PORT: '0',
+    };
+    const config = load(zero);
+    expect(config.routes.slice(0, 3).map((r) => r.port)).toEqual([0, 0, 10002]);
+    expect(config.managementPort).toBe(0);
+  });
+
   it.each([
     [
       { OPENAI_API_KEY: 'sk-1' },

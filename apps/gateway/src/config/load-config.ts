@@ -110,6 +110,7 @@ function readShutdownGraceMs(env: Environment): number {
 function assertDistinctPorts(config: GatewayConfig): void {
   const owners = new Map<number, string>([[config.managementPort, 'the management port']]);
   for (const route of config.routes) {
+    if (route.port === 0) continue; // each listener gets its own free port
     const owner = owners.get(route.port);
     if (owner)
       throw new ConfigError(`route ${route.name}: port ${route.port} is already used by ${owner}`);

@@ -29,7 +29,7 @@ export function renderConfigReference(plugins: readonly ProviderPlugin[]): strin
         `| ${r.name} | \`${r.portVariable}\` (${r.defaultPort}) | ${r.upstreamDoc} | ${r.keyDoc} |`,
     ),
     '',
-    'Every route listens, configured or not; an unconfigured route answers `GET /health` and `route_not_configured` (503) naming what would configure it.',
+    'Every route listens, configured or not; an unconfigured route answers `GET /health` and `route_not_configured` (503) naming what would configure it. Any port setting may be `0`: the system picks a free port, and the `gateway.listening` log line names every URL.',
     '',
     settingsTable(ROUTE_SETTINGS),
     '',
