@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createTestPlugin } from '@keyless/auth-core/testing';
 import { describe, expect, it } from 'vitest';
 import { PROVIDER_PLUGINS } from '../plugins.ts';
 import { REFERENCE_END, REFERENCE_START, renderConfigReference } from './reference.ts';
@@ -12,5 +13,18 @@ describe('README configuration reference', () => {
     expect(readme.slice(start, end + REFERENCE_END.length)).toBe(
       renderConfigReference(PROVIDER_PLUGINS),
     );
+  });
+
+  it('names the copilot route only for a plugin that opts into it', () => {
+    const headings = (copilotProviderTypes: string[]) =>
+      renderConfigReference([createTestPlugin({ copilotProviderTypes })])
+        .split('\n')
+        .filter((line) => line.startsWith('#### Provider'));
+    expect(headings([])).toEqual([
+      '#### Provider `test` (routes: openai when `OPENAI_API_TARGET` is set)',
+    ]);
+    expect(headings(['openai'])).toEqual([
+      '#### Provider `test` (routes: copilot with `COPILOT_PROVIDER_BASE_URL`, openai when `OPENAI_API_TARGET` is set)',
+    ]);
   });
 });

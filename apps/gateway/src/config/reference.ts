@@ -46,7 +46,7 @@ export function renderConfigReference(plugins: readonly ProviderPlugin[]): strin
     ]),
     ...plugins.flatMap((plugin) => [
       '',
-      `#### Provider \`${plugin.name}\` (routes: copilot with \`COPILOT_PROVIDER_BASE_URL\`, ${plugin.route.name}${plugin.route.whenSet ? ` when \`${plugin.route.whenSet}\` is set` : ''})`,
+      `#### Provider \`${plugin.name}\` (routes: ${plugin.copilotProviderTypes.length > 0 ? 'copilot with `COPILOT_PROVIDER_BASE_URL`, ' : ''}${plugin.route.name}${plugin.route.whenSet ? ` when \`${plugin.route.whenSet}\` is set` : ''})`,
       '',
       settingsTable(plugin.settings),
     ]),
