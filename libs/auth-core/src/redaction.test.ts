@@ -95,6 +95,22 @@ describe('Redactor.redact patterns', () => {
   });
 });
 
+describe('Redactor.secretsIn', () => {
+  it('names the registered secrets and token shapes inside a value, nothing else', () => {
+    const redactor = new Redactor();
+    redactor.register('session-token-0123456789');
+    const authorization =
+      'AWS4-HMAC-SHA256 Credential=ASIAIOSFODNN7EXAMPLE/20261205/us-east-1/bedrock/aws4_request, ' +
+      'SignedHeaders=host;x-amz-date, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7';
+    expect(redactor.secretsIn(authorization)).toEqual(['ASIAIOSFODNN7EXAMPLE']);
+    expect(redactor.secretsIn('session-token-0123456789')).toEqual(['session-token-0123456789']);
+    expect(redactor.secretsIn('Bearer abcdefghijklmnopqrstuvwxyz')).toEqual([
+      'abcdefghijklmnopqrstuvwxyz',
+    ]);
+    expect(redactor.secretsIn('20261205T101010Z')).toEqual([]);
+  });
+});
+
 describe('Redactor.describe', () => {
   it('joins the cause chain and redacts it', () => {
     const redactor = new Redactor();

@@ -180,6 +180,23 @@ export class Redactor {
   }
 
   /**
+   * The parts of `text` that `redact` replaces: registered secrets in any of
+   * their forms, and the well-known token shapes. For finding a credential
+   * inside a larger value (an access key id in a SigV4 `Authorization`).
+   */
+  secretsIn(text: string): string[] {
+    this.#pruneIfDue();
+    const found = joinDottedSegments(text, this.#index.find(text)).map(([start, end]) =>
+      text.slice(start, end),
+    );
+    for (const [match, scheme, token] of text.matchAll(SECRET_PATTERN)) {
+      if (scheme === undefined || token === undefined) found.push(match);
+      else if (looksLikeToken(token)) found.push(token);
+    }
+    return found;
+  }
+
+  /**
    * Remote text made safe to quote in an error message, a log field or a 503
    * body: redacted first, then one line of at most `maxChars` characters. A
    * thrown value is described with its causes (see `describe`).

@@ -111,7 +111,7 @@ export class RoutePipeline {
     this.#deps = deps;
     this.#host = new URL(route.upstream.origin).host;
     this.#redact = (text) => deps.redactor.redact(text);
-    this.#matchers = new SecretMatcherCache((value) => this.#redact(value) !== value);
+    this.#matchers = new SecretMatcherCache((value) => deps.redactor.secretsIn(value));
   }
 
   /** True when the credential signs each request's exact bytes (no WebSocket upgrades then). */

@@ -5,32 +5,42 @@ import { SecretMatcher } from './secret-matcher.ts';
 const DEFAULT_CAPACITY = 8;
 
 /**
- * The matchers of a route's recent credentials. A credential's attached values
- * change only when it is renewed (a signature aside), so the secret check and
- * the echo forms are computed once per credential, not once per request.
+ * The matchers of a route's recent credentials. The values a credential
+ * attaches change only when it is renewed, except a request signature, which
+ * changes every time but only carries secrets that do not (the access key
+ * id). So a matcher is keyed by the secrets found in the values and built
+ * once per credential, and a value seen before is not searched again.
  */
 export class SecretMatcherCache {
-  readonly #isSecret: (value: string) => boolean;
+  readonly #secretsIn: (value: string) => readonly string[];
   readonly #capacity: number;
-  readonly #matchers = new Map<string, SecretMatcher>();
+  /** By the attached values: a bearer credential's requests stop here. */
+  readonly #byValues = new Map<string, SecretMatcher>();
+  /** By the secrets inside them: a signing credential's requests stop here. */
+  readonly #bySecrets = new Map<string, SecretMatcher>();
 
-  constructor(isSecret: (value: string) => boolean, capacity = DEFAULT_CAPACITY) {
-    this.#isSecret = isSecret;
+  /** `secretsIn` names the secrets inside a value (a whole value may be one). */
+  constructor(secretsIn: (value: string) => readonly string[], capacity = DEFAULT_CAPACITY) {
+    this.#secretsIn = secretsIn;
     this.#capacity = capacity;
   }
 
   /** The matcher for the values a credential attached to one request. */
   matcherFor(values: readonly string[]): SecretMatcher {
-    const key = values.join('\n');
-    const cached = this.#matchers.get(key);
-    if (cached) return cached;
-    const matcher = new SecretMatcher(
-      values.filter((value) => this.#isSecret(value)).flatMap(echoForms),
-    );
-    this.#matchers.set(key, matcher);
-    if (this.#matchers.size > this.#capacity) {
-      this.#matchers.delete(this.#matchers.keys().next().value!);
-    }
+    const valuesKey = values.join('\n');
+    const known = this.#byValues.get(valuesKey);
+    if (known) return known;
+    const secrets = [...new Set(values.flatMap((value) => this.#secretsIn(value)))].sort();
+    const secretsKey = secrets.join('\n');
+    const matcher =
+      this.#bySecrets.get(secretsKey) ??
+      this.#remember(this.#bySecrets, secretsKey, new SecretMatcher(secrets.flatMap(echoForms)));
+    return this.#remember(this.#byValues, valuesKey, matcher);
+  }
+
+  #remember(map: Map<string, SecretMatcher>, key: string, matcher: SecretMatcher): SecretMatcher {
+    map.set(key, matcher);
+    if (map.size > this.#capacity) map.delete(map.keys().next().value!);
     return matcher;
   }
 }
