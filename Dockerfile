@@ -54,4 +54,6 @@ HEALTHCHECK --interval=2s --timeout=3s --start-period=30s --retries=15 \
     CMD ["curl", "-f", "http://localhost:10000/health"]
 
 # Exec form: node is PID 1 and receives SIGTERM itself (no shell, no npm in between).
-CMD ["node", "apps/gateway/src/main.ts", "serve"]
+# The heap ceiling fits the firewall's 512 MiB container limit: V8 otherwise sizes its
+# heap from the host's memory and collects garbage late, growing towards the limit.
+CMD ["node", "--max-old-space-size=256", "apps/gateway/src/main.ts", "serve"]

@@ -8,6 +8,12 @@ export const GATEWAY_ENTRY = fileURLToPath(
   new URL('../../apps/gateway/src/main.ts', import.meta.url),
 );
 
+/**
+ * The node flags of the image's CMD (the Dockerfile): the gateway is measured
+ * as it runs in the sidecar, whose heap ceiling fits the 512 MiB container.
+ */
+export const IMAGE_NODE_FLAGS = ['--max-old-space-size=256'] as const;
+
 const PORT_VARIABLES = [
   'KEYLESS_OPENAI_PORT',
   'KEYLESS_ANTHROPIC_PORT',
@@ -30,6 +36,7 @@ export interface GatewayOptions {
   readonly env: Record<string, string>;
   /** Entry point; default the gateway of this checkout. */
   readonly entry?: string;
+  /** Added to IMAGE_NODE_FLAGS. */
   readonly nodeFlags?: readonly string[];
 }
 
@@ -51,7 +58,7 @@ export async function startGateway(options: GatewayOptions): Promise<NodeChild<G
   return startNodeChild<GatewayListening>({
     entry: options.entry ?? GATEWAY_ENTRY,
     args: ['serve'],
-    nodeFlags: options.nodeFlags ?? [],
+    nodeFlags: [...IMAGE_NODE_FLAGS, ...(options.nodeFlags ?? [])],
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',

@@ -71,7 +71,13 @@ describe('the Dockerfile keeps the sidecar contract (SPEC section 12)', () => {
   it('starts node directly as PID 1 (exec form, no shell, no npm)', () => {
     const cmd = instructions('CMD');
     expect(cmd).toHaveLength(1);
-    expect(execForm(cmd[0]!.args)).toEqual(['node', 'apps/gateway/src/main.ts', 'serve']);
+    expect(execForm(cmd[0]!.args)).toEqual([
+      'node',
+      // A heap ceiling that fits the firewall's 512 MiB container limit.
+      '--max-old-space-size=256',
+      'apps/gateway/src/main.ts',
+      'serve',
+    ]);
     expect(instructions('ENTRYPOINT')).toHaveLength(0);
   });
 

@@ -20,6 +20,8 @@ const runtime = stages.at(-1)!;
 const [command, ...cmdArgs] = execForm(
   runtime.instructions.find((instruction) => instruction.keyword === 'CMD')!.args,
 )!;
+/** The command's node flags, then the entry point and its arguments. */
+const entryAt = cmdArgs.findIndex((arg) => !arg.startsWith('-'));
 const NOBODY = 65_534;
 const asRoot = process.getuid?.() === 0;
 
@@ -145,7 +147,7 @@ describe('the image command, run as the container would', () => {
   });
 
   it('prints the baked-in version', async () => {
-    const child = spawn(process.execPath, [cmdArgs[0]!, '--version'], {
+    const child = spawn(process.execPath, [...cmdArgs.slice(0, entryAt + 1), '--version'], {
       cwd: app,
       env: { AWF_VERSION: 'test-9.9.9', PATH: '/usr/bin:/bin' },
       stdio: ['ignore', 'pipe', 'pipe'],
