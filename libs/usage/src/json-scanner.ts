@@ -279,10 +279,10 @@ export class JsonScanner {
       this.#overflow = true;
       end = start + Math.max(room, 0);
     }
-    this.#kept +=
-      end - start <= 64
-        ? String.fromCharCode.apply(null, chunk.subarray(start, end) as unknown as number[])
-        : Buffer.from(chunk.buffer, chunk.byteOffset + start, end - start).toString('latin1');
+    // One string per run, no view allocated: answers arrive as Buffers.
+    this.#kept += Buffer.isBuffer(chunk)
+      ? chunk.toString('latin1', start, end)
+      : Buffer.from(chunk.buffer, chunk.byteOffset + start, end - start).toString('latin1');
   }
 
   #keep(byte: number): void {

@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { FlavorName } from '../config/flavors.ts';
 import type { GatewayErrorCode } from './error-codes.ts';
-import { chain } from './stream-chain.ts';
+import { AnswerRelay } from './answer-relay.ts';
 
 /** A client request as hooks see it, on both transports. */
 export interface ProxiedRequest {
@@ -79,19 +79,13 @@ export function combineObservers(observers: readonly AnswerObserver[]): AnswerOb
   };
 }
 
-/** `body` with `observer` fed every chunk as it passes; ends the observer once either way. */
+/**
+ * `body` with `observer` fed every chunk as it passes to the client; ends the
+ * observer once either way. The answer's own relay (the secret guard) carries
+ * the observer when it has one, so no stage is added for it.
+ */
 export function observeBody(body: Readable, observer: AnswerObserver | undefined): Readable {
   if (!observer) return body;
-  const tap = new Transform({
-    transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
-      observer.data(chunk);
-      done(null, chunk);
-    },
-    flush(done: TransformCallback) {
-      observer.end(true);
-      done();
-    },
-  });
-  tap.once('close', () => observer.end(false));
-  return chain(body, tap);
+  const relay = body instanceof AnswerRelay ? body : new AnswerRelay().from(body);
+  return relay.observe(observer);
 }

@@ -1,7 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { UpstreamAnswer } from './pipeline.ts';
 import type { SecretMatcher } from './secret-matcher.ts';
-import { chain } from './stream-chain.ts';
 import { secretGuardFor } from './secret-scrubber.ts';
 
 /**
@@ -16,14 +15,10 @@ export function scrubAnswer(answer: UpstreamAnswer, matcher: SecretMatcher): Ups
   for (const [name, value] of Object.entries(answer.headers)) {
     if (value === undefined) continue;
     headers[name] = Array.isArray(value)
-      ? value.map((item) => scrubText(item, matcher))
-      : scrubText(value, matcher);
+      ? value.map((item) => matcher.scrubText(item))
+      : matcher.scrubText(value);
   }
   const guard = secretGuardFor(String(answer.headers['content-encoding'] ?? ''), matcher);
   if (!guard) return { ...answer, headers };
-  return { status: answer.status, headers, body: chain(answer.body, guard) };
-}
-
-function scrubText(text: string, matcher: SecretMatcher): string {
-  return matcher.scan(Buffer.from(text)).scrubbed.toString();
+  return { status: answer.status, headers, body: guard.from(answer.body) };
 }

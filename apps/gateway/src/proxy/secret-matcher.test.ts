@@ -16,6 +16,15 @@ describe('SecretMatcher', () => {
     expect(hold).toBe(0);
   });
 
+  it('masks whole texts (header values) the same way, and returns an untouched text as is', () => {
+    const matcher = new SecretMatcher(['tok/abc', 'tok%2Fabc']);
+    expect(matcher.scrubText('Bearer tok/abc; seen=tok%2Fabc')).toBe(
+      `Bearer ${maskOf('tok/abc')}; seen=${maskOf('tok%2Fabc')}`,
+    );
+    const clean = 'application/json';
+    expect(matcher.scrubText(clean)).toBe(clean);
+  });
+
   it('masks keep the marker when they can and never reveal a byte of the secret', () => {
     expect(maskOf('sk-0123456789abcdef').toString()).toBe('[REDACTED]*********');
     expect(maskOf('short').toString()).toBe('[REDA');

@@ -28,18 +28,32 @@ export function maskOf(secret: string | Buffer): Buffer {
  * secret are never delayed. Replacements keep the length of what they replace.
  */
 export class SecretMatcher {
-  readonly #secrets: readonly { readonly value: Buffer; readonly mask: Buffer }[];
+  readonly #secrets: readonly {
+    readonly text: string;
+    readonly value: Buffer;
+    readonly mask: Buffer;
+  }[];
 
   /** `secrets` in every form they may be echoed in; empty strings are ignored. */
   constructor(secrets: Iterable<string>) {
     this.#secrets = [...new Set(secrets)]
       .filter((secret) => secret.length > 0)
-      .map((secret) => ({ value: Buffer.from(secret), mask: maskOf(secret) }))
+      .map((secret) => ({ text: secret, value: Buffer.from(secret), mask: maskOf(secret) }))
       .sort((a, b) => b.value.length - a.value.length);
   }
 
   get empty(): boolean {
     return this.#secrets.length === 0;
+  }
+
+  /** A whole text (a header value) with every secret masked; the same string when none is in it. */
+  scrubText(text: string): string {
+    let scrubbed = text;
+    for (const secret of this.#secrets) {
+      if (scrubbed.includes(secret.text))
+        scrubbed = scrubbed.replaceAll(secret.text, secret.mask.toString('latin1'));
+    }
+    return scrubbed;
   }
 
   scan(window: Buffer): ScanResult {

@@ -1,5 +1,6 @@
-import { Transform, type TransformCallback } from 'node:stream';
+import type { Transform, TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
+import { AnswerRelay } from './answer-relay.ts';
 import type { SecretMatcher } from './secret-matcher.ts';
 
 /** Raised (and the connection cut) when a compressed answer carries a secret. */
@@ -11,7 +12,7 @@ export class SecretInAnswerError extends Error {
 }
 
 /** An answer body in plain bytes: secrets are replaced as they stream past. */
-export class PlainSecretScrubber extends Transform {
+export class PlainSecretScrubber extends AnswerRelay {
   readonly #matcher: SecretMatcher;
   #held: Buffer = Buffer.alloc(0);
   /** True once a secret was replaced. */
@@ -54,7 +55,7 @@ const DECODERS: Record<string, () => Transform> = {
  * (and while that text ends in what may begin a secret). A secret cannot be
  * replaced inside compressed bytes, so a match cuts the connection instead.
  */
-export class CompressedSecretGuard extends Transform {
+export class CompressedSecretGuard extends AnswerRelay {
   readonly #decoder: Transform;
   readonly #scanner: PlainSecretScrubber;
   #held: Buffer[] = [];
@@ -95,7 +96,7 @@ export class CompressedSecretGuard extends Transform {
 export function secretGuardFor(
   contentEncoding: string | undefined,
   matcher: SecretMatcher,
-): Transform | undefined {
+): AnswerRelay | undefined {
   const coding = (contentEncoding ?? '').trim().toLowerCase();
   if (coding === '' || coding === 'identity') return new PlainSecretScrubber(matcher);
   const decoder = DECODERS[coding];
