@@ -315,7 +315,8 @@ describe('GCP exchange on the wire (real google-auth-library)', () => {
     });
     await expect(failure).rejects.toBeInstanceOf(GcpUnreachableError);
     await expect(failure).rejects.toMatchObject({ reason: expect.stringMatching(/timeout/i) });
-    expect(google.requests).toHaveLength(1);
+    // Never retried. On a busy machine the 50 ms may end before the request reached the fake.
+    expect(google.requests.length).toBeLessThanOrEqual(1);
   });
 
   it('shutdown (context.signal) cancels an exchange in flight', async () => {
