@@ -63,6 +63,7 @@ describe('CredentialCache: acquisition', () => {
   it('acquires eagerly on start and serves the credential without another exchange', async () => {
     const c = createCache();
     expect(c.status().state).toBe('acquiring');
+    expect(c.hasUsable()).toBe(false);
     c.start();
     c.start(); // idempotent
     expect(script.calls).toHaveLength(1);
@@ -72,6 +73,7 @@ describe('CredentialCache: acquisition', () => {
     expect(lease.expiresAt).toBe(T0 + 60 * MIN);
     expect(script.calls).toHaveLength(1);
     expect(c.status()).toEqual({ state: 'ready', expiresAt: T0 + 60 * MIN });
+    expect(c.hasUsable()).toBe(true);
     expect(events).toMatchObject([{ type: 'acquired', reason: 'initial', replaced: false }]);
   });
 

@@ -151,6 +151,11 @@ export class CredentialCache<M> {
    * flight (started if needed). Rejects with CredentialUnavailableError when
    * that exchange fails or nothing arrives within the wait bound.
    */
+  /** True when `get` resolves at once, without waiting for an exchange. */
+  hasUsable(): boolean {
+    return this.#usable() !== undefined;
+  }
+
   get(): Promise<CredentialLease<M>> {
     const lease = this.#usable();
     return lease ? Promise.resolve(lease) : this.#wait('demand');

@@ -19,7 +19,7 @@ import type {
 } from './plugin.ts';
 import { createPluginEgress } from './plugin-egress.ts';
 import type { Redactor } from './redaction.ts';
-import type { Attachment, CredentialStatus, RouteCredential } from './route-credential.ts';
+import type { Attachment, RouteCredential } from './route-credential.ts';
 import { traced } from './tracing.ts';
 
 /**
@@ -238,7 +238,7 @@ export function federatedCredential<C, M>(
   }
 
   async function attachAs(request: OutgoingRequest, wire: WireFormat): Promise<Attachment> {
-    const lease = await demand(mustWait(cache.status()), 'acquire', () => cache.get());
+    const lease = await demand(!cache.hasUsable(), 'acquire', () => cache.get());
     await plugin.apply(lease.material, request, wire);
     // Never the lease itself: it holds the material.
     return { generation: lease.generation, acquiredAt: lease.acquiredAt };
@@ -258,11 +258,4 @@ export function federatedCredential<C, M>(
     start: () => cache.start(),
     close: () => cache.close(),
   };
-}
-
-/** True when no credential is usable now, so that a request waits for the exchange. */
-function mustWait(status: CredentialStatus): boolean {
-  return (
-    status.state === 'acquiring' || (status.state === 'failing' && status.expiresAt === undefined)
-  );
 }
