@@ -27,7 +27,7 @@ import { SecretMatcherCache } from './secret-matcher-cache.ts';
 import type { RequestSpan, RequestTracing } from '../telemetry/request-tracing.ts';
 
 /** Status recorded for a request whose client went away before its answer (nginx's convention). */
-const CLIENT_CLOSED = 499;
+export const CLIENT_CLOSED = 499;
 
 /** Error answers read to classify a 401/403 are small; the client still gets the whole body. */
 export const CLASSIFY_PREFIX_BYTES = 64 * 1024;

@@ -13,7 +13,12 @@ import type { RouteConfig } from '../config/gateway-config.ts';
 import type { GatewayErrorCode } from '../proxy/error-codes.ts';
 import { sendGatewayError } from '../proxy/gateway-errors.ts';
 import { relayedResponseHeaders } from '../proxy/header-hygiene.ts';
-import { RoutePipeline, type ForwardTrace, type SendUpstream } from '../proxy/pipeline.ts';
+import {
+  CLIENT_CLOSED,
+  RoutePipeline,
+  type ForwardTrace,
+  type SendUpstream,
+} from '../proxy/pipeline.ts';
 import { readBody } from '../proxy/read-body.ts';
 import { observeBody } from '../proxy/request-hooks.ts';
 import { RequestRefusedError } from '../proxy/request-refused.ts';
@@ -33,9 +38,6 @@ declare module 'fastify' {
 
 /** Every method a client may proxy. */
 const METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
-
-/** Status logged for a request whose client went away before its answer (nginx's convention). */
-const CLIENT_CLOSED = 499;
 
 /** How often Node looks for requests that passed KEYLESS_REQUEST_TIMEOUT_MS, ms. */
 const REQUEST_TIMEOUT_CHECK_MS = 1_000;

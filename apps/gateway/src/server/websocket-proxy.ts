@@ -6,7 +6,12 @@ import type { RouteConfig } from '../config/gateway-config.ts';
 import type { GatewayErrorResponse } from '../proxy/gateway-errors.ts';
 import { relayedResponseHeaders } from '../proxy/header-hygiene.ts';
 import { observeBody, type AnswerObserver } from '../proxy/request-hooks.ts';
-import type { ForwardTrace, RoutePipeline, SendUpstream } from '../proxy/pipeline.ts';
+import {
+  CLIENT_CLOSED,
+  type ForwardTrace,
+  type RoutePipeline,
+  type SendUpstream,
+} from '../proxy/pipeline.ts';
 import { validateHandshake } from '../proxy/websocket-handshake.ts';
 import { writeRawResponse } from './raw-response.ts';
 import type { RequestRecord } from './request-log.ts';
@@ -147,7 +152,7 @@ export function attachWebSocketProxy(
     if (result.kind === 'aborted') {
       upstream?.terminate();
       socket.destroy();
-      return done(499);
+      return done(CLIENT_CLOSED);
     }
     if (result.kind === 'error') return refuse(result.error);
     const { answer } = result;
@@ -172,7 +177,7 @@ export function attachWebSocketProxy(
       socket.destroy();
       // Nothing was relayed: the observers (usage, the request's span) end here.
       result.observer?.end(false);
-      return done(499);
+      return done(CLIENT_CLOSED);
     }
     accepted.set(request, answer.headers);
     wss.handleUpgrade(request, socket, head, (client) => {
