@@ -102,7 +102,7 @@ export const AWF_VARIABLES: readonly AwfVariable[] = [
   row(
     'AWF_VERSION',
     'supported',
-    'Version shown by `keyless --version` and in the token usage records\' `_schema` (baked into the image)',
+    "Version shown by `keyless --version` and in the token usage records' `_schema` (baked into the image)",
   ),
   row(
     'AWF_TOKEN_LOG_DIR',
