@@ -73,7 +73,8 @@ export async function startNodeChild<Ready>(
       clearTimeout(timer);
       reject(error);
     });
-    void exited.then(() => {
+    // The child's own event, not a promise chained on `exited`: nothing here can go unhandled.
+    child.once('close', () => {
       clearTimeout(timer);
       reject(
         new Error(`${options.entry} exited with ${child.exitCode} before it was ready:\n${tail}`),

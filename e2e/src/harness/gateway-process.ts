@@ -115,7 +115,8 @@ export async function startGatewayProcess(
       };
       child.stdout!.on('data', onData);
       child.stderr!.on('data', onData);
-      void exited.then((code) => {
+      // The child's own event, not a promise chained on `exited`: nothing here can go unhandled.
+      child.once('close', (code) => {
         clearTimeout(timer);
         reject(new Error(`gateway exited with ${code} before listening; output:\n${output}`));
       });
