@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readJwtClaims } from './jwt-claims.ts';
+import { presentedClaims, readJwtClaims } from './jwt-claims.ts';
 
 function jwt(payload: unknown): string {
   const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -31,4 +31,31 @@ describe('readJwtClaims', () => {
       }
     },
   );
+});
+
+describe('presentedClaims', () => {
+  it('picks iss, sub, aud and repository, nothing else', () => {
+    const token = jwt({
+      iss: 'https://ghe.example.com/_services/token',
+      sub: 'repo:o/r:environment:prod',
+      aud: 'sts.amazonaws.com',
+      repository: 'o/r',
+      ref: 'refs/heads/main',
+      exp: 1_700_000_300,
+    });
+    expect(presentedClaims(token)).toEqual({
+      iss: 'https://ghe.example.com/_services/token',
+      sub: 'repo:o/r:environment:prod',
+      aud: 'sts.amazonaws.com',
+      repository: 'o/r',
+    });
+  });
+
+  it('joins a multi-valued aud and drops claims that are not strings', () => {
+    expect(presentedClaims(jwt({ aud: ['a', 'b', 7], sub: 42 }))).toEqual({ aud: 'a,b' });
+  });
+
+  it.each([undefined, '', 'opaque-token-value', 'a.b'])('yields no claims for %s', (token) => {
+    expect(presentedClaims(token)).toEqual({});
+  });
 });

@@ -46,7 +46,9 @@ async function exchange(
       egress: context.egress,
     });
   } catch (error) {
-    throw mapStsError(error, config, (value, maxChars) => context.remoteText(value, maxChars));
+    throw mapStsError(error, { ...config, assertion: webIdentityToken }, (value, maxChars) =>
+      context.remoteText(value, maxChars),
+    );
   }
   const { accessKeyId, secretAccessKey, sessionToken, expiration } = answer;
   for (const secret of [accessKeyId, secretAccessKey, sessionToken]) {

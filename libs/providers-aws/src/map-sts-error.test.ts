@@ -269,6 +269,40 @@ describe('mapStsError', () => {
     ).toContain('with audience custom-aud');
   });
 
+  it("builds the OIDC provider and the trust-policy conditions from the presented token's iss, sub and aud", () => {
+    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const assertion = `${part({ alg: 'RS256' })}.${part({
+      iss: 'https://ghe.example.com/_services/token',
+      sub: 'repo:octo/app:environment:prod',
+      aud: 'sts.amazonaws.com',
+    })}.c2ln`;
+    const context = { ...CONTEXT, assertion };
+    const invalid = mapStsError(
+      serviceError(
+        'InvalidIdentityTokenException',
+        'InvalidIdentityToken',
+        400,
+        'No OpenIDConnect provider found in your account for https://ghe.example.com/_services/token',
+      ),
+      context,
+      remoteText,
+    );
+    expect(invalid.fix).toContain(
+      'Register the IAM OIDC identity provider ghe.example.com/_services/token with audience sts.amazonaws.com',
+    );
+    expect(invalid.fix).not.toContain('token.actions.githubusercontent.com');
+    const denied = mapStsError(
+      serviceError('AccessDenied', 'AccessDenied', 403),
+      context,
+      remoteText,
+    );
+    expect(denied.fix).toBe(
+      'Let the trust policy of arn:aws:iam::123456789012:role/gh-bedrock allow sts:AssumeRoleWithWebIdentity for ghe.example.com/_services/token with condition ghe.example.com/_services/token:aud = sts.amazonaws.com and ghe.example.com/_services/token:sub matching repo:octo/app:environment:prod',
+    );
+    // Claims only: the token itself is never part of a fix or message.
+    expect(denied.fix + denied.message).not.toContain(assertion);
+  });
+
   it('returns an already typed error unchanged and wraps non-errors', () => {
     const typed = mapStsError(
       serviceError('AccessDenied', 'AccessDenied', 403),

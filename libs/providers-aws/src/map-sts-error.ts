@@ -11,10 +11,14 @@ import {
   AwsStsUnavailableError,
   AwsStsUnreachableError,
 } from './errors.ts';
+import { presentedClaims } from '@keyless/auth-core';
 import type { AwsConfig } from './aws-config.ts';
 
 /** What the error messages and fixes may name (nothing secret). */
-export type StsErrorContext = Pick<AwsConfig, 'roleArn' | 'audience' | 'region' | 'stsEndpoint'>;
+export type StsErrorContext = Pick<AwsConfig, 'roleArn' | 'audience' | 'region' | 'stsEndpoint'> & {
+  /** The GitHub token that was presented; only its iss/sub/aud claims are read, for the fix. */
+  readonly assertion?: string;
+};
 
 /** Remote text made safe for an error message: redacted, then one bounded line (`AcquireContext.remoteText`). */
 export type RemoteText = (value: unknown, maxChars?: number) => string;
@@ -38,6 +42,7 @@ interface SdkErrorShape {
  */
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
+/** GitHub's issuer as IAM names an OIDC provider (no scheme), when the token does not say. */
 const GITHUB_ISSUER_HOST = 'token.actions.githubusercontent.com';
 const THROTTLING_CODES = new Set([
   'Throttling',
@@ -71,6 +76,21 @@ function redirectOrigin(error: SdkErrorShape, remoteText: RemoteText): string | 
   } catch {
     return 'an unparsable location';
   }
+}
+
+/**
+ * What the fixes name, from the presented token: IAM's name of the OIDC provider
+ * (the issuer without scheme, e.g. `HOST/_services/token` on GHES; also the
+ * prefix of the trust policy's condition keys), the audience and the subject.
+ */
+function federation(context: StsErrorContext): { provider: string; aud: string; sub?: string } {
+  const claims = presentedClaims(context.assertion);
+  const provider = claims.iss?.replace(/^https?:\/\//, '').replace(/\/+$/, '');
+  return {
+    provider: provider || GITHUB_ISSUER_HOST,
+    aud: claims.aud ?? context.audience,
+    ...(claims.sub === undefined ? {} : { sub: claims.sub }),
+  };
 }
 
 function stsHost(context: StsErrorContext): string {
@@ -108,12 +128,13 @@ export function mapStsError(
   }
   const message = `STS AssumeRoleWithWebIdentity for ${context.roleArn} failed: ${detail(shape, code, remoteText)}`;
 
+  const { provider, aud, sub } = federation(context);
   switch (code) {
     case 'InvalidIdentityToken':
       return new AwsInvalidIdentityTokenError(
         message,
         options(
-          `Register the IAM OIDC identity provider ${GITHUB_ISSUER_HOST} with audience ${context.audience} in the role's account (or set AWF_AUTH_OIDC_AUDIENCE to the audience it has)`,
+          `Register the IAM OIDC identity provider ${provider} with audience ${aud} in the role's account (or set AWF_AUTH_OIDC_AUDIENCE to the audience it has)`,
         ),
       );
     case 'AccessDenied':
@@ -121,7 +142,10 @@ export function mapStsError(
       return new AwsAccessDeniedError(
         message,
         options(
-          `Let the trust policy of ${context.roleArn} allow sts:AssumeRoleWithWebIdentity for ${GITHUB_ISSUER_HOST} with condition ${GITHUB_ISSUER_HOST}:aud = ${context.audience} and a ${GITHUB_ISSUER_HOST}:sub pattern matching this job (keyless doctor prints the token's sub)`,
+          `Let the trust policy of ${context.roleArn} allow sts:AssumeRoleWithWebIdentity for ${provider} with condition ${provider}:aud = ${aud} and ` +
+            (sub === undefined
+              ? `a ${provider}:sub pattern matching this job (keyless doctor prints the token's sub)`
+              : `${provider}:sub matching ${sub}`),
         ),
       );
     case 'ExpiredToken':
@@ -135,7 +159,7 @@ export function mapStsError(
       return new AwsIdpCommunicationError(
         message,
         options(
-          `STS could not reach ${GITHUB_ISSUER_HOST} to verify the token; transient, retried automatically`,
+          `STS could not reach ${provider} to verify the token; transient, retried automatically`,
         ),
       );
   }

@@ -29,10 +29,10 @@ export interface GcpAcquireDeps {
   readonly hopTimeoutMs?: number;
 }
 
-/** The IdentityPoolClient options of one acquisition (without transports). */
+/** The IdentityPoolClient options of one acquisition (without transports); `mintIdToken` supplies the subject token. */
 export function identityPoolOptions(
   config: GcpConfig,
-  context: AcquireContext,
+  mintIdToken: AcquireContext['mintIdToken'],
 ): IdentityPoolClientOptions {
   return {
     type: 'external_account',
@@ -40,7 +40,7 @@ export function identityPoolOptions(
     subject_token_type: GCP_SUBJECT_TOKEN_TYPE,
     token_url: config.tokenUrl,
     // A fresh GitHub token per exchange: it lives 5 minutes and the core decides when to refresh.
-    subject_token_supplier: { getSubjectToken: () => context.mintIdToken(config.oidcAudience) },
+    subject_token_supplier: { getSubjectToken: () => mintIdToken(config.oidcAudience) },
     scopes: [...config.scopes],
     ...(config.impersonationUrl === undefined
       ? {}
@@ -69,6 +69,9 @@ export async function acquireGcpToken(
   // (GcpTransport), so the configured proxy applies with the same rules as the upstream traffic.
   const dispatcher = context.egress.dispatcher;
   let hop: GcpHop = GCP_STS_HOP;
+  // The GitHub token presented, kept so that a failure's fix can name its claims (never the token).
+  let assertion: string | undefined;
+  const mintIdToken = async (audience: string) => (assertion = await context.mintIdToken(audience));
   const transport = (name: GcpHop) =>
     new GcpTransport({
       hop: name,
@@ -79,7 +82,7 @@ export async function acquireGcpToken(
     });
   try {
     const client = (deps.createClient ?? createIdentityPoolClient)(
-      identityPoolOptions(config, context),
+      identityPoolOptions(config, mintIdToken),
       {
         sts: transport(GCP_STS_HOP),
         iam: transport(GCP_IAM_HOP),
@@ -107,6 +110,7 @@ export async function acquireGcpToken(
       hop,
       config,
       aborted: context.signal.aborted,
+      assertion,
       remoteText: (value, maxChars) => context.remoteText(value, maxChars),
     });
   }

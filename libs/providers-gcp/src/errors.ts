@@ -1,4 +1,4 @@
-import { ExchangeError, settingLabel } from '@keyless/auth-core';
+import { ExchangeError, settingLabel, type PresentedClaims } from '@keyless/auth-core';
 import { GCP_IAM_HOP, GCP_STS_HOP, type GcpHop } from './gcp-hops.ts';
 import {
   GCP_IAM_CREDENTIALS_URL,
@@ -58,14 +58,20 @@ export class GcpAudienceMismatchError extends GcpExchangeError {
   }
 }
 
-/** STS: the provider's attribute condition rejected the GitHub token's claims. */
+/** STS: the provider's attribute condition rejected the GitHub token's claims (`claims`: the presented token's, to compare). */
 export class GcpAttributeConditionError extends GcpExchangeError {
-  constructor(details: GcpErrorDetails) {
+  constructor(claims: PresentedClaims, details: GcpErrorDetails) {
+    const seen = [
+      claims.repository === undefined ? '' : `repository ${claims.repository}`,
+      claims.sub === undefined ? '' : `sub ${claims.sub}`,
+    ].filter(Boolean);
     super(
       'KEYLESS_ERR_GCP_ATTRIBUTE_CONDITION',
       GCP_STS_HOP,
       "The workload identity provider's attribute condition rejected the GitHub token",
-      "Make the provider's attribute condition accept this workflow's claims (compare repository, ref and sub from `keyless doctor` with the condition).",
+      seen.length > 0
+        ? `Make the provider's attribute condition accept this workflow's claims: the token has ${seen.join(', ')}.`
+        : "Make the provider's attribute condition accept this workflow's claims (compare repository, ref and sub from `keyless doctor` with the condition).",
       false,
       details,
     );
@@ -105,14 +111,22 @@ export class GcpProviderNotFoundError extends GcpExchangeError {
   }
 }
 
-/** IAM Credentials `PERMISSION_DENIED`: the federated identity may not impersonate the service account. */
+/**
+ * IAM Credentials `PERMISSION_DENIED`: the federated identity may not impersonate the service account.
+ * `repository` is the presented token's claim (the binding to paste), absent when unknown.
+ */
 export class GcpImpersonationDeniedError extends GcpExchangeError {
-  constructor(serviceAccount: string, principalSet: string, details: GcpErrorDetails) {
+  constructor(
+    serviceAccount: string,
+    principalSet: string,
+    repository: string | undefined,
+    details: GcpErrorDetails,
+  ) {
     super(
       'KEYLESS_ERR_GCP_IMPERSONATION_DENIED',
       GCP_IAM_HOP,
       `Impersonating ${serviceAccount} was denied`,
-      `Grant roles/iam.workloadIdentityUser on ${serviceAccount} to ${principalSet}/attribute.repository/OWNER/REPO (or the matching principal).`,
+      `Grant roles/iam.workloadIdentityUser on ${serviceAccount} to ${principalSet}/attribute.repository/${repository ?? 'OWNER/REPO'} (the provider maps attribute.repository=assertion.repository; or the matching principal).`,
       false,
       details,
     );

@@ -322,6 +322,39 @@ describe('mapGcpError', () => {
     for (const mention of mentions) expect(text).toContain(mention);
   });
 
+  it("names the presented token's repository and sub in the fix, never the token", () => {
+    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const assertion = `${part({ alg: 'RS256' })}.${part({
+      sub: 'repo:octo/app:ref:refs/heads/main',
+      repository: 'octo/app',
+    })}.c2ln`;
+    const denied = mapGcpError(
+      googleError(
+        403,
+        'PERMISSION_DENIED',
+        "Permission 'iam.serviceAccounts.getAccessToken' denied",
+      ),
+      { hop: GCP_IAM_HOP, config, assertion, remoteText },
+    ) as GcpExchangeError;
+    expect(denied.fix).toContain(
+      `Grant roles/iam.workloadIdentityUser on ${SA} to principalSet://iam.googleapis.com/projects/123456789/locations/global/workloadIdentityPools/github-pool/attribute.repository/octo/app `,
+    );
+    expect(denied.fix).not.toContain('OWNER/REPO');
+    const condition = mapGcpError(
+      stsError(400, {
+        error: 'unauthorized_client',
+        error_description: 'The given credential is rejected by the attribute condition.',
+      }),
+      { hop: GCP_STS_HOP, config, assertion, remoteText },
+    ) as GcpExchangeError;
+    expect(condition.fix).toContain(
+      'the token has repository octo/app, sub repo:octo/app:ref:refs/heads/main',
+    );
+    expect(denied.fix + denied.message + condition.fix + condition.message).not.toContain(
+      assertion,
+    );
+  });
+
   it('keeps the STS status and reason for doctor and the 503 body', () => {
     const mapped = mapGcpError(
       stsError(400, { error: 'invalid_grant', error_description: 'audience mismatch' }),

@@ -1,4 +1,4 @@
-import { KeylessError } from '@keyless/auth-core';
+import { KeylessError, presentedClaims } from '@keyless/auth-core';
 import { GCP_STS_HOP, type GcpHop } from './gcp-hops.ts';
 import type { GcpConfig } from './gcp-config.ts';
 import {
@@ -129,6 +129,8 @@ export interface GcpFailureContext {
   readonly config: GcpConfig;
   /** True when the acquisition was cancelled. */
   readonly aborted?: boolean;
+  /** The GitHub token that was presented; only its sub/repository claims are read, for the fix. */
+  readonly assertion?: string;
   /** The core's redact-then-bound path for every remote text quoted. */
   readonly remoteText: RemoteText;
 }
@@ -140,7 +142,7 @@ export interface GcpFailureContext {
  */
 export function mapGcpError(
   error: unknown,
-  { hop, config, aborted = false, remoteText: oneLine }: GcpFailureContext,
+  { hop, config, aborted = false, assertion, remoteText: oneLine }: GcpFailureContext,
 ): KeylessError {
   if (error instanceof KeylessError) return error;
   const failure = asRecord(error) as HttpFailure | undefined;
@@ -192,7 +194,8 @@ export function mapGcpError(
   if (hop === GCP_STS_HOP) {
     if (remote.kind === 'invalid_target')
       return new GcpProviderNotFoundError(config.provider.resource, details);
-    if (/attribute condition/i.test(text)) return new GcpAttributeConditionError(details);
+    if (/attribute condition/i.test(text))
+      return new GcpAttributeConditionError(presentedClaims(assertion), details);
     if (remote.kind === 'invalid_grant' && /\baudience\b/i.test(text)) {
       return new GcpAudienceMismatchError(
         config.oidcAudience,
@@ -208,6 +211,7 @@ export function mapGcpError(
     return new GcpImpersonationDeniedError(
       serviceAccount,
       poolPrincipalSet(config.provider),
+      presentedClaims(assertion).repository,
       details,
     );
   }
