@@ -12,6 +12,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { FLAVORS } from '../config/flavors.ts';
 import type { RouteConfig } from '../config/gateway-config.ts';
+import { createGatewayMetrics } from '../server/gateway-metrics.ts';
 import {
   CLASSIFY_PREFIX_BYTES,
   RoutePipeline,
@@ -59,16 +60,27 @@ const route: RouteConfig = {
   extraHeaders: { 'copilot-integration-id': 'agentic-workflows' },
 };
 
-function pipelineWith(credential: RouteCredential, hooks: RequestHook[] = []) {
+function pipelineWith(
+  credential: RouteCredential,
+  hooks: RequestHook[] = [],
+  registry = new Registry(),
+) {
   const redactor = new Redactor();
   for (const token of TOKENS) redactor.register(token);
   return new RoutePipeline(route, credential, {
     logger: pino({ level: 'silent' }),
     redactor,
-    credentialMetrics: createCredentialMetrics(new Registry()),
+    credentialMetrics: createCredentialMetrics(registry),
+    metrics: createGatewayMetrics(registry),
     clientKey: undefined,
     hooks,
   });
+}
+
+/** How many upstream latencies `registry` observed for the test route. */
+async function latencyCount(registry: Registry): Promise<number> {
+  const text = await registry.getSingleMetricAsString('keyless_upstream_latency_seconds');
+  return Number(/_count\{route="openai"\} (\d+)/.exec(text)?.[1] ?? 0);
 }
 
 function answer(status: number, body: string | Buffer, headers = {}): UpstreamAnswer {
@@ -162,6 +174,50 @@ describe('RoutePipeline.forward', () => {
     expect(result.kind === 'answer' && (await text(result.answer.body)).length).toBe(late.length);
   });
 
+  it('ends a large rejection it drops: the source is destroyed before the replay', async () => {
+    const { credential } = fakeCredential();
+    const rejection = new PassThrough();
+    const { send } = scripted(
+      () => {
+        // Larger than the classification prefix and never ended: an open upstream socket.
+        rejection.write(`{"error":"${'x'.repeat(CLASSIFY_PREFIX_BYTES)}`);
+        return { status: 401, headers: {}, body: rejection };
+      },
+      () => answer(200, 'ok'),
+    );
+    const { result, trace } = await forward(pipelineWith(credential), send);
+    expect(trace.replayed).toBe(true);
+    expect(result.kind === 'answer' && result.answer.status).toBe(200);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(rejection.destroyed).toBe(true);
+  });
+
+  it('ends a large rejection when the client went away while it was read', async () => {
+    const { credential, calls } = fakeCredential();
+    const rejection = new PassThrough();
+    const client = new AbortController();
+    const { send } = scripted(() => {
+      client.abort();
+      rejection.write(`{"error":"${'x'.repeat(CLASSIFY_PREFIX_BYTES)}`);
+      return { status: 401, headers: {}, body: rejection };
+    });
+    const { result } = await forward(pipelineWith(credential), send, client.signal);
+    expect(result.kind).toBe('aborted');
+    expect(calls.renew).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(rejection.destroyed).toBe(true);
+  });
+
+  it('records the upstream latency of every request sent, the replay included', async () => {
+    const registry = new Registry();
+    const { send } = scripted(
+      () => answer(401, 'no'),
+      () => answer(200, 'ok'),
+    );
+    await forward(pipelineWith(fakeCredential().credential, [], registry), send);
+    expect(await latencyCount(registry)).toBe(2);
+  });
+
   it('never renews a static credential', async () => {
     const { credential, calls } = fakeCredential();
     const { send, sent } = scripted(() => answer(401, 'no'));
@@ -241,6 +297,7 @@ describe('RoutePipeline.admit', () => {
         logger: pino({ level: 'silent' }),
         redactor: new Redactor(),
         credentialMetrics: createCredentialMetrics(new Registry()),
+        metrics: createGatewayMetrics(new Registry()),
         clientKey: undefined,
         hooks: [],
       },

@@ -9,6 +9,7 @@ import type {
 } from '@keyless/auth-core';
 import type { Logger } from 'pino';
 import type { RouteConfig } from '../config/gateway-config.ts';
+import type { GatewayMetrics } from '../server/gateway-metrics.ts';
 import { admit } from './admission.ts';
 import { credentialUnavailable } from './credential-unavailable.ts';
 import { attachedValues } from './credential-secrets.ts';
@@ -82,6 +83,8 @@ export interface PipelineDeps {
   readonly logger: Logger;
   readonly redactor: Redactor;
   readonly credentialMetrics: CredentialMetrics;
+  /** Upstream latency, recorded here for both transports. */
+  readonly metrics: Pick<GatewayMetrics, 'upstreamLatency'>;
   readonly clientKey: string | undefined;
   /** Request policies and usage accounting, in order. */
   readonly hooks: readonly RequestHook[];
@@ -214,11 +217,17 @@ export class RoutePipeline {
       if (signal.aborted) return ABORTED;
 
       let answer: UpstreamAnswer;
+      const sentAt = performance.now();
       try {
         answer = await send(outgoing, request.body);
       } catch (error) {
         return signal.aborted ? ABORTED : { kind: 'error', error: this.#failed(error) };
       }
+      // To the response headers (HTTP) or the handshake's answer (WebSocket), replays included.
+      this.#deps.metrics.upstreamLatency.observe(
+        { route: this.#route.name },
+        (performance.now() - sentAt) / 1000,
+      );
       trace.upstreamStatus = answer.status;
       const matcher = this.#matchers.matcherFor(attachedValues(before, outgoing.headers));
 

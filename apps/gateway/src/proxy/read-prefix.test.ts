@@ -39,3 +39,36 @@ describe('readPrefix', () => {
     await expect(text(body)).rejects.toThrow('reset');
   });
 });
+
+describe('readPrefix: a dropped body', () => {
+  it('destroys its source when destroyed before it was read', async () => {
+    const source = new PassThrough();
+    const peeking = readPrefix(source, 4);
+    source.write('abcdef');
+    const { body } = await peeking;
+    body.destroy();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(source.destroyed).toBe(true);
+  });
+
+  it('destroys its source when destroyed half-way through', async () => {
+    const source = new PassThrough();
+    const peeking = readPrefix(source, 4);
+    source.write('abcdef');
+    const { body } = await peeking;
+    const first = await new Promise((resolve) => body.once('data', resolve));
+    expect(String(first)).toBe('abcdef');
+    body.destroy();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(source.destroyed).toBe(true);
+  });
+
+  it('leaves a source that ended alone', async () => {
+    const source = new PassThrough();
+    const peeking = readPrefix(source, 4);
+    source.end('abcdef');
+    const { body } = await peeking;
+    expect(await text(body)).toBe('abcdef');
+    expect(source.readableEnded).toBe(true);
+  });
+});

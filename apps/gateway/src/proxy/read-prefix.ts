@@ -10,8 +10,9 @@ export interface Peeked {
 
 /**
  * Reads at most about `limit` bytes of `stream` to classify an answer, without
- * losing any: the returned body replays what was read, then the rest. Rejects
- * when the stream fails before `limit` bytes or its end (e.g. a cut connection).
+ * losing any: the returned body replays what was read, then the rest; destroying
+ * it destroys `stream`. Rejects when the stream fails before `limit` bytes or its
+ * end (e.g. a cut connection).
  */
 export function readPrefix(stream: Readable, limit: number): Promise<Peeked> {
   return new Promise((resolve, reject) => {
@@ -20,11 +21,9 @@ export function readPrefix(stream: Readable, limit: number): Promise<Peeked> {
     const settle = (ended: boolean) => {
       stream.off('data', onData).off('end', onEnd).off('error', onError);
       stream.pause();
-      // Until the body is consumed nothing listens: an error now must not be unhandled. The
-      // consumer still sees it, because iterating an errored stream throws its error.
-      if (!ended) stream.on('error', ignore);
       const read = Buffer.concat(chunks);
-      const body = ended ? Readable.from([read]) : Readable.from(concat(read, stream));
+      if (ended) return resolve({ prefix: read.subarray(0, limit), body: Readable.from([read]) });
+      const body = replayThenRest(read, stream);
       resolve({ prefix: read.subarray(0, limit), body });
     };
     const onData = (chunk: Buffer) => {
@@ -41,9 +40,32 @@ export function readPrefix(stream: Readable, limit: number): Promise<Peeked> {
   });
 }
 
-function ignore(): void {}
-
-async function* concat(first: Buffer, rest: Readable): AsyncGenerator<Buffer> {
-  if (first.length > 0) yield first;
-  for await (const chunk of rest) yield chunk as Buffer;
+/**
+ * `first`, then the rest of `source`, with backpressure. The source's error
+ * errors the body (iterating it throws). Destroying the body destroys the
+ * source at once, even while it waits for the source: a dropped answer (a
+ * rejection that is renewed, a client gone) must not keep the upstream's
+ * socket open until the upstream timeout.
+ */
+function replayThenRest(first: Buffer, source: Readable): Readable {
+  const onData = (chunk: Buffer) => {
+    if (!body.push(chunk)) source.pause();
+  };
+  const onEnd = () => body.push(null);
+  const onError = (error: Error) => body.destroy(error);
+  const body = new Readable({
+    read() {
+      source.resume();
+    },
+    destroy(error, callback) {
+      source.off('data', onData).off('end', onEnd).off('error', onError);
+      // Errors of a source that is going away concern nobody any more.
+      source.on('error', () => {});
+      if (!source.readableEnded) source.destroy();
+      callback(error);
+    },
+  });
+  if (first.length > 0) body.push(first);
+  source.on('data', onData).once('end', onEnd).once('error', onError);
+  return body;
 }

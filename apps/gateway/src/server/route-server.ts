@@ -144,7 +144,6 @@ export async function createRouteServer(
     if (read) reply.raw.once('close', read.release);
 
     const send: SendUpstream = async (outgoing, body) => {
-      const sentAt = performance.now();
       const answer = await deps.dispatcher.request({
         origin: outgoing.origin,
         path: outgoing.path,
@@ -155,10 +154,6 @@ export async function createRouteServer(
         headersTimeout: deps.upstreamTimeoutMs,
         bodyTimeout: deps.upstreamTimeoutMs,
       });
-      deps.metrics.upstreamLatency.observe(
-        { route: route.name },
-        (performance.now() - sentAt) / 1000,
-      );
       return {
         status: answer.statusCode,
         headers: answer.headers as IncomingHttpHeaders,
