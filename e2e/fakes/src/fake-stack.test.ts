@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { decodeJwt } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FAKE_FAULTS } from './fake-faults.ts';
@@ -24,6 +26,13 @@ describe('startFakeStack', () => {
     expect(Object.keys(stack.urls())).toEqual(
       expect.arrayContaining(['github-oidc', 'entra', 'bedrock']),
     );
+  });
+
+  it('close() removes the CA directory it created', async () => {
+    const own = await startFakeStack();
+    expect(existsSync(own.ca.certFile)).toBe(true);
+    await own.close();
+    expect(existsSync(dirname(own.ca.certFile))).toBe(false);
   });
 
   it('lists one route per provider on consecutive ports, each with its own auth block', async () => {

@@ -141,8 +141,9 @@ export async function startFakeStack(options: FakeStackOptions = {}): Promise<Fa
     servers.push(server);
     return server;
   };
+  // The CA first: nothing to stop if it fails; its directory is removed on close.
+  const ca = await createTestCa();
   try {
-    const ca = await createTestCa();
     const issuer = track(
       await startGithubOidcIssuer({
         ...(options.claims ? { claims: options.claims } : {}),
@@ -377,11 +378,16 @@ export async function startFakeStack(options: FakeStackOptions = {}): Promise<Fa
         ...awsSts.issued.flatMap((c) => [c.secretAccessKey, c.sessionToken]),
       ],
       close: async () => {
-        await Promise.all(servers.map((server) => server.close()));
+        try {
+          await Promise.all(servers.map((server) => server.close()));
+        } finally {
+          ca.close();
+        }
       },
     };
   } catch (error) {
     await Promise.allSettled(servers.map((server) => server.close()));
+    ca.close();
     throw error;
   }
 }

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import https from 'node:https';
 import { X509Certificate } from 'node:crypto';
 import { execFile } from 'node:child_process';
@@ -31,6 +32,21 @@ describe('createTestCa', () => {
     });
   });
   afterAll(() => server.close());
+
+  it('close() removes certFile and its directory, once and for all', async () => {
+    const other = await createTestCa();
+    expect(existsSync(other.certFile)).toBe(true);
+    other.close();
+    expect(existsSync(dirname(other.certFile))).toBe(false);
+    expect(() => other.close()).not.toThrow();
+  });
+
+  it('adds no exit listener per CA (one for all, installed by the first)', async () => {
+    const before = process.listenerCount('exit');
+    const cas = await Promise.all([createTestCa(), createTestCa(), createTestCa()]);
+    expect(process.listenerCount('exit')).toBe(before);
+    for (const other of cas) other.close();
+  });
 
   it('writes the CA certificate to certFile', () => {
     expect(readFileSync(ca.certFile, 'utf8')).toBe(ca.certPem);

@@ -10,10 +10,12 @@ import * as x509 from '@peculiar/x509';
 export interface TestCa {
   /** CA certificate, PEM. */
   readonly certPem: string;
-  /** A file holding certPem, for NODE_EXTRA_CA_CERTS (removed when the process exits). */
+  /** A file holding certPem, for NODE_EXTRA_CA_CERTS (removed by `close()`, or when the process exits). */
   readonly certFile: string;
   /** Issues a server key + certificate for these host names / IPs (SAN), signed by the CA; PEM. */
   issue(hosts?: readonly string[]): Promise<{ key: string; cert: string }>;
+  /** Removes certFile and its directory; idempotent. */
+  close(): void;
 }
 
 /** Host names a certificate is issued for when none are given. */
@@ -23,6 +25,24 @@ export const DEFAULT_TLS_HOSTS: readonly string[] = ['localhost', '127.0.0.1'];
 const KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-256' } as const;
 const DAY_MS = 86_400_000;
+
+/** CA directories not closed yet: one exit listener removes them all (not one listener per CA). */
+const openCaDirs = new Set<string>();
+let exitCleanupInstalled = false;
+
+function removeCaDir(dir: string): void {
+  openCaDirs.delete(dir);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+function trackCaDir(dir: string): void {
+  openCaDirs.add(dir);
+  if (exitCleanupInstalled) return;
+  exitCleanupInstalled = true;
+  process.once('exit', () => {
+    for (const open of openCaDirs) removeCaDir(open);
+  });
+}
 
 /** Creates a CA (key pair + self-signed certificate) and writes its certificate to a temp file. */
 export async function createTestCa(): Promise<TestCa> {
@@ -52,11 +72,12 @@ export async function createTestCa(): Promise<TestCa> {
   const dir = mkdtempSync(join(tmpdir(), 'keyless-ca-'));
   const certFile = join(dir, 'ca.pem');
   writeFileSync(certFile, certPem);
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  trackCaDir(dir);
 
   return {
     certPem,
     certFile,
+    close: () => removeCaDir(dir),
     async issue(hosts = DEFAULT_TLS_HOSTS) {
       const keys = await crypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify']);
       const cert = await x509.X509CertificateGenerator.create(
