@@ -47,7 +47,10 @@ async function run(argv: readonly string[], context: CommandContext): Promise<vo
     return;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`usage: ${command.usage}\n${command.summary}\n`);
+    const text = command.help
+      ? await command.help()
+      : `usage: ${command.usage}\n${command.summary}`;
+    process.stdout.write(`${text.trimEnd()}\n`);
     return;
   }
   await command.run(rest, context);

@@ -20,7 +20,9 @@ route per provider, ports BASE..BASE+${STACK_ROUTES.length - 1}). Ctrl-C stops t
   --claim KEY=VALUE  set a claim of the GitHub token, e.g. environment=production (repeatable)
   --lifetime S       lifetime of every cloud credential issued, seconds
   --port BASE        first route port (default ${DEFAULT_STACK_BASE_PORT})
-  --out DIR          where env.sh and keyless.yaml go (default ${join(tmpdir(), 'keyless-fakes')})`;
+  --out DIR          where env.sh and keyless.yaml go (default ${join(tmpdir(), 'keyless-fakes')})
+  --list-faults      print every FAULT with the failure it plays, and exit
+  -h, --help         print this help`;
 
 /** A running `keyless fakes`. */
 export interface RunningFakes {

@@ -16,6 +16,11 @@ export interface Command {
   /** e.g. `keyless serve [--config path.yaml]`. */
   readonly usage: string;
   /**
+   * The whole `keyless <name> --help` text (usage, every option, exit codes);
+   * without it, `--help` prints the usage and the summary.
+   */
+  help?(): string | Promise<string>;
+  /**
    * Runs the command with the arguments after its name. It resolves when the
    * command is set up (a server may keep running) and sets `process.exitCode`
    * for a result; a ConfigError rejection exits with status 2.

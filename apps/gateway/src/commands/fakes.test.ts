@@ -11,7 +11,10 @@ afterEach(() => {
 describe('keyless fakes', () => {
   it("runs the fakes package's CLI with the arguments and its exit code", async () => {
     const runFakesCli = vi.fn(async () => 3);
-    await createFakesCommand(async () => ({ runFakesCli })).run(['--list-faults'], context);
+    await createFakesCommand(async () => ({ runFakesCli, FAKES_USAGE: '' })).run(
+      ['--list-faults'],
+      context,
+    );
     expect(runFakesCli).toHaveBeenCalledWith(['--list-faults']);
     expect(process.exitCode).toBe(3);
   });
@@ -29,6 +32,22 @@ describe('keyless fakes', () => {
     expect(String(stderr.mock.calls[0]?.[0])).toContain(
       'the dev package @keyless/fakes is not installed here',
     );
+  });
+
+  it("--help is the fakes package's whole usage, or the short one when the package is missing", async () => {
+    const full = 'usage: keyless fakes ... --lifetime S ...';
+    const runFakesCli = vi.fn(async () => 0);
+    expect(
+      await createFakesCommand(async () => ({ runFakesCli, FAKES_USAGE: full })).help?.(),
+    ).toBe(full);
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const missing = Object.assign(new Error(`Cannot find package '${FAKES_PACKAGE}'`), {
+      code: 'ERR_MODULE_NOT_FOUND',
+    });
+    expect(await createFakesCommand(() => Promise.reject(missing)).help?.()).toMatch(
+      /^usage: keyless fakes .*--lifetime SECONDS/,
+    );
+    expect(runFakesCli).not.toHaveBeenCalled();
   });
 
   it('lets any other failure through', async () => {
