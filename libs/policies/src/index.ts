@@ -3,16 +3,19 @@ export type {
   PolicyContext,
   PolicyPlugin,
   PolicyReading,
+  PolicyRefusal,
   PolicyRefusalCode,
   PolicyRequest,
   PolicyState,
   PolicyVerdict,
+  RateLimitFigures,
   Usage,
 } from './policy.ts';
 export { configurePolicies, PolicySet } from './policy-set.ts';
 export type {
   ConfiguredPolicy,
   PolicyInput,
+  PolicyMessageInput,
   PolicyReport,
   PolicySetVerdict,
 } from './policy-set.ts';

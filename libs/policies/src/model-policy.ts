@@ -104,6 +104,16 @@ class ModelPolicy implements Policy {
         rewrite = model = resolved;
       }
     }
+    const { allowed, disallowed } = this.#config;
+    if (model === undefined && request.unreadable !== undefined && (allowed || disallowed)) {
+      // Fail closed: the upstream may read a model Keyless cannot see.
+      this.#refused++;
+      const setting = allowed ? MODEL_POLICY_SETTINGS.allowed : MODEL_POLICY_SETTINGS.disallowed;
+      return {
+        refuse: 'model_not_allowed',
+        message: `${setting.env}: the request body ${request.unreadable}, so its model cannot be checked; send it uncompressed and as valid JSON`,
+      };
+    }
     const refusal = model === undefined ? undefined : modelRefusal(model, route, this.#config);
     if (refusal) {
       this.#refused++;

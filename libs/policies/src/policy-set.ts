@@ -4,16 +4,12 @@ import type {
   PolicyContext,
   PolicyPlugin,
   PolicyReading,
-  PolicyRefusalCode,
+  PolicyRefusal,
   PolicyRequest,
   Usage,
 } from './policy.ts';
-import {
-  hasJsonObjectBody,
-  requestModel,
-  rewriteBodyModel,
-  type NamedModel,
-} from './request-model.ts';
+import { decodeBody, encodeBody } from './request-body.ts';
+import { bodyModel, pathModel, queryModel, readJsonBody, type JsonBody } from './request-model.ts';
 
 /** A plugin whose settings switched it on, with its validated config. */
 export interface ConfiguredPolicy {
@@ -37,23 +33,28 @@ export function configurePolicies(
   );
 }
 
-/** A request as the gateway hands it to the policies (no headers: no credential). */
+/** A request as the gateway hands it to the policies (no credential: two content headers only). */
 export interface PolicyInput {
   readonly route: string;
   readonly method: string;
   readonly path: string;
   readonly body?: Uint8Array;
+  /** The request's `Content-Encoding`: the body is decompressed (bounded) to read its model. */
+  readonly contentEncoding?: string;
+  /** The request's `Content-Type`: a body declared JSON must be valid JSON to be read. */
+  readonly contentType?: string;
   readonly websocket: boolean;
 }
 
+/** A message a client sends on an open WebSocket, with the handshake's route and path. */
+export interface PolicyMessageInput {
+  readonly route: string;
+  readonly path: string;
+  readonly message: Uint8Array;
+}
+
 /** What the policies decided about a request. */
-export type PolicySetVerdict =
-  | {
-      readonly refuse: PolicyRefusalCode;
-      readonly message: string;
-      readonly retryAfterSeconds?: number;
-    }
-  | { readonly body: Buffer };
+export type PolicySetVerdict = PolicyRefusal | { readonly body: Buffer };
 
 /** One policy's state, for `/readyz`. */
 export type PolicyReport = { readonly policy: string } & Readonly<Record<string, unknown>>;
@@ -81,27 +82,71 @@ export class PolicySet {
     return this.#policies.some((policy) => policy.onUsage);
   }
 
-  /** Nothing, a refusal, or the body to send instead (a rewritten model). */
+  /** Nothing, a refusal, or the body to send instead (a rewritten model or fields). */
   check(input: PolicyInput): PolicySetVerdict | undefined {
     if (this.#policies.length === 0) return undefined;
-    let request = policyRequest(input);
-    let rewritten: Buffer | undefined;
+    return this.#run(httpRequest(input), (json) =>
+      encodeBody(Buffer.from(JSON.stringify(json), 'utf8'), input.contentEncoding),
+    );
+  }
+
+  /**
+   * A client's message on an open WebSocket. A Responses `response.create`
+   * is a request (its top-level `model` checked or rewritten, counted,
+   * refused once the budget is spent); other messages pass unseen. A
+   * message that is not JSON is a request whose model cannot be read.
+   */
+  checkMessage(input: PolicyMessageInput): PolicySetVerdict | undefined {
+    if (this.#policies.length === 0) return undefined;
+    const parsed = readJsonBody(input.message, true);
+    if (parsed.kind === 'object' && parsed.value.type !== RESPONSE_CREATE) return undefined;
+    if (parsed.kind === 'other') return undefined;
+    const json = parsed.kind === 'object' ? parsed.value : undefined;
+    const model = bodyModel(json);
+    return this.#run(
+      {
+        route: input.route,
+        method: 'WEBSOCKET',
+        path: input.path,
+        model,
+        modelIn: model === undefined ? undefined : 'body',
+        jsonBody: json !== undefined,
+        json,
+        unreadable: parsed.kind === 'invalid' ? 'is not valid JSON' : undefined,
+        bodyBytes: input.message.length,
+        websocket: true,
+      },
+      (rewritten) => Buffer.from(JSON.stringify(rewritten), 'utf8'),
+    );
+  }
+
+  /** Runs the policies in order; `serialize` makes the body of a rewritten JSON object. */
+  #run(
+    first: PolicyRequest,
+    serialize: (json: Readonly<Record<string, unknown>>) => Buffer,
+  ): PolicySetVerdict | undefined {
+    let request = first;
+    let rewritten: Readonly<Record<string, unknown>> | undefined;
     for (const policy of this.#policies) {
       const verdict = policy.check?.(request);
       if (!verdict) continue;
       if ('refuse' in verdict) return verdict;
-      // Only a body model can change; a policy asking more is ignored rather than trusted.
-      if (request.modelIn === 'path' || !request.jsonBody) continue;
-      rewritten = rewriteBodyModel(rewritten ?? input.body, verdict.model);
+      // Only a body can change; a policy asking more is ignored rather than trusted.
+      const json = request.json;
+      if (request.modelIn === 'path' || !json) continue;
+      const fields = 'model' in verdict ? { model: verdict.model } : verdict.set;
+      rewritten = { ...json, ...fields };
+      const model = bodyModel(rewritten);
       request = {
         ...request,
-        model: verdict.model,
-        modelIn: 'body',
+        model,
+        modelIn: model === undefined ? undefined : 'body',
         jsonBody: true,
-        bodyBytes: rewritten.length,
+        json: rewritten,
       };
     }
-    return rewritten ? { body: rewritten } : undefined;
+    if (!rewritten) return undefined;
+    return { body: serialize(rewritten) };
   }
 
   /** The usage of an answer that reached the client. */
@@ -122,23 +167,58 @@ export class PolicySet {
   }
 }
 
-/** The request's view; the body is parsed only if a policy asks for the model. */
-function policyRequest(input: PolicyInput): PolicyRequest {
-  let named: NamedModel | undefined | null = null;
-  let jsonBody: boolean | undefined;
-  const model = () => (named === null ? (named = requestModel(input.path, input.body)) : named);
+/** The Responses API's message that starts a response (a request, on a WebSocket). */
+const RESPONSE_CREATE = 'response.create';
+
+/** Media types whose body is JSON (`application/json`, `application/*+json`). */
+const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
+
+/**
+ * The request's view; the body is decompressed and parsed only if a policy
+ * asks for the model or the JSON (and never when the path names the model).
+ */
+function httpRequest(input: PolicyInput): PolicyRequest {
+  let inPath: string | undefined | null = null;
+  let body: { json: JsonBody; unreadable?: string } | undefined;
+  const path = () => (inPath === null ? (inPath = pathModel(input.path)) : inPath);
+  const read = () => {
+    if (body) return body;
+    const decoded = decodeBody(input.body, input.contentEncoding);
+    if ('unreadable' in decoded)
+      return (body = { json: { kind: 'none' }, unreadable: decoded.unreadable });
+    const json = readJsonBody(decoded.bytes, JSON_TYPE.test(input.contentType ?? ''));
+    return (body = json.kind === 'invalid' ? { json, unreadable: 'is not valid JSON' } : { json });
+  };
+  const json = () => {
+    const parsed = read().json;
+    return parsed.kind === 'object' ? parsed.value : undefined;
+  };
+  const named = (): { model: string; modelIn: 'body' | 'path' } | undefined => {
+    const fromPath = path();
+    if (fromPath !== undefined) return { model: fromPath, modelIn: 'path' };
+    const fromBody = bodyModel(json());
+    if (fromBody !== undefined) return { model: fromBody, modelIn: 'body' };
+    const fromQuery = queryModel(input.path);
+    return fromQuery === undefined ? undefined : { model: fromQuery, modelIn: 'path' };
+  };
   return {
     route: input.route,
     method: input.method,
     path: input.path,
     get model() {
-      return model()?.model;
+      return named()?.model;
     },
     get modelIn() {
-      return model()?.modelIn;
+      return named()?.modelIn;
     },
     get jsonBody() {
-      return (jsonBody ??= model()?.modelIn === 'body' || hasJsonObjectBody(input.body));
+      return json() !== undefined;
+    },
+    get json() {
+      return json();
+    },
+    get unreadable() {
+      return path() === undefined ? read().unreadable : undefined;
     },
     bodyBytes: input.body?.length ?? 0,
     websocket: input.websocket,

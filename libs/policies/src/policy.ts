@@ -37,7 +37,7 @@ export interface PolicyContext {
 export interface PolicyRequest {
   readonly route: string;
   readonly method: string;
-  /** Upstream path and query as sent. */
+  /** Upstream path and query as sent (percent-escapes as the client wrote them). */
   readonly path: string;
   /** The model the request names, after earlier rewrites; undefined when it names none. */
   readonly model: string | undefined;
@@ -45,8 +45,17 @@ export interface PolicyRequest {
   readonly modelIn: 'body' | 'path' | undefined;
   /** True when the body is a JSON object, so that a model can be set in it. */
   readonly jsonBody: boolean;
-  /** Request body length, bytes (0 for a WebSocket handshake). */
+  /** The body's JSON object (decompressed, after earlier rewrites); undefined when it is none. */
+  readonly json: Readonly<Record<string, unknown>> | undefined;
+  /**
+   * Why the body could not be read when the path names no model (it is
+   * compressed with an unknown coding, or declared or shaped as JSON but not
+   * valid JSON): its model, if any, is unknown. Undefined otherwise.
+   */
+  readonly unreadable: string | undefined;
+  /** Request body length as sent, bytes (0 for a WebSocket handshake; a message's length for a WebSocket message). */
   readonly bodyBytes: number;
+  /** A WebSocket handshake, or a message (`response.create`) on an open WebSocket. */
   readonly websocket: boolean;
 }
 
@@ -54,16 +63,30 @@ export interface PolicyRequest {
 export type PolicyRefusalCode =
   'rate_limited' | 'budget_exhausted' | 'model_not_allowed' | 'payload_too_large';
 
-/** A policy's decision: refuse, or send another model (body models only). */
+/** A rate limit's honest figures at a refusal (`X-RateLimit-Limit`, `-Remaining`, `-Reset`). */
+export interface RateLimitFigures {
+  readonly limit: number;
+  readonly remaining: number;
+  /** When the request would pass, s epoch. */
+  readonly resetAt: number;
+}
+
+/** A refusal. */
+export interface PolicyRefusal {
+  readonly refuse: PolicyRefusalCode;
+  /** Says which setting refused and why; shown to the client. */
+  readonly message: string;
+  /** Seconds until the same request would pass (becomes `Retry-After`). */
+  readonly retryAfterSeconds?: number;
+  readonly rateLimit?: RateLimitFigures;
+}
+
+/**
+ * A policy's decision: refuse, send another model, or set top-level fields
+ * of the JSON body (both only when `jsonBody` and the model is not in the path).
+ */
 export type PolicyVerdict =
-  | {
-      readonly refuse: PolicyRefusalCode;
-      /** Says which setting refused and why; shown to the client. */
-      readonly message: string;
-      /** Seconds until the same request would pass (becomes `Retry-After`). */
-      readonly retryAfterSeconds?: number;
-    }
-  | { readonly model: string };
+  PolicyRefusal | { readonly model: string } | { readonly set: Readonly<Record<string, unknown>> };
 
 /** Token counts of one answer, as the usage parsers report them. */
 export interface Usage {

@@ -57,6 +57,12 @@ describe('rate-limit policy', () => {
     context.advance(5_000);
     const refused = refusal(policy.check!(policyRequest()));
     expect(refused).toMatchObject({ refuse: 'rate_limited', retryAfterSeconds: 45 });
+    // The api-proxy's X-RateLimit-* figures: it is 12:00:15; the request passes at 12:01:00.
+    expect(refused!.rateLimit).toEqual({
+      limit: 2,
+      remaining: 0,
+      resetAt: Date.UTC(2025, 0, 1, 12, 1, 0) / 1000,
+    });
     expect(refused!.message).toMatch(
       /^AWF_RATE_LIMIT_RPM: route openai is at its limit of 2 requests per minute; retry in 45 s$/,
     );
@@ -97,10 +103,12 @@ describe('rate-limit policy', () => {
     context.advance(30_000);
     const refused = refusal(policy.check!(policyRequest({ bodyBytes: 600 })));
     expect(refused).toMatchObject({ refuse: 'rate_limited', retryAfterSeconds: 30 });
+    expect(refused!.rateLimit).toMatchObject({ limit: 1000, remaining: 400 });
     expect(policy.check!(policyRequest({ bodyBytes: 400 }))).toBeUndefined();
     const tooLarge = refusal(policy.check!(policyRequest({ bodyBytes: 1001 })));
     expect(tooLarge).toMatchObject({ refuse: 'payload_too_large' });
     expect(tooLarge?.retryAfterSeconds).toBeUndefined();
+    expect(tooLarge?.rateLimit).toBeUndefined();
   });
 
   it('reports the current rate per route as readings', () => {

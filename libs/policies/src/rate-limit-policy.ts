@@ -105,13 +105,17 @@ class RateLimitPolicy implements Policy {
 
     if (windows.minute.total(now) >= rpm) {
       return refuse(
+        now,
         windows.minute.msUntilAtMost(now, rpm - 1),
+        { limit: rpm, remaining: 0 },
         `${S.rpm.env}: ${route} is at its limit of ${rpm} requests per minute`,
       );
     }
     if (windows.hour.total(now) >= rph) {
       return refuse(
+        now,
         windows.hour.msUntilAtMost(now, rph - 1),
+        { limit: rph, remaining: 0 },
         `${S.rph.env}: ${route} is at its limit of ${rph} requests per hour`,
       );
     }
@@ -123,9 +127,12 @@ class RateLimitPolicy implements Policy {
         message: `${S.bytesPm.env}: the request body (${bytes} bytes) is larger than the limit of ${bytesPerMinute} bytes per minute`,
       };
     }
-    if (windows.bytes.total(now) + bytes > bytesPerMinute) {
+    const bytesUsed = windows.bytes.total(now);
+    if (bytesUsed + bytes > bytesPerMinute) {
       return refuse(
+        now,
         windows.bytes.msUntilAtMost(now, bytesPerMinute - bytes),
+        { limit: bytesPerMinute, remaining: Math.max(0, bytesPerMinute - bytesUsed) },
         `${S.bytesPm.env}: ${route} is at its limit of ${bytesPerMinute} request body bytes per minute`,
       );
     }
@@ -169,11 +176,18 @@ class RateLimitPolicy implements Policy {
   }
 }
 
-function refuse(waitMs: number, why: string): PolicyVerdict {
+/** A 429 with the exact wait and the limit's figures (as the api-proxy's X-RateLimit-* headers). */
+function refuse(
+  now: number,
+  waitMs: number,
+  figures: { limit: number; remaining: number },
+  why: string,
+): PolicyVerdict {
   const retryAfterSeconds = Math.max(1, Math.ceil(waitMs / SECOND_MS));
   return {
     refuse: 'rate_limited',
     message: `${why}; retry in ${retryAfterSeconds} s`,
     retryAfterSeconds,
+    rateLimit: { ...figures, resetAt: Math.ceil(now / SECOND_MS) + retryAfterSeconds },
   };
 }

@@ -93,4 +93,37 @@ describe('token budget', () => {
       { reading: 'effective_tokens_remaining', value: 880 },
     ]);
   });
+
+  describe('streamed OpenAI completions report their usage', () => {
+    const streamed = (path: string, json: Record<string, unknown>, websocket = false) =>
+      policyRequest({ path, json: { model: 'gpt-4o', messages: [], ...json }, websocket });
+
+    it.each([
+      ['/v1/chat/completions', { stream: true }, { include_usage: true }],
+      ['/v1/completions', { stream: true }, { include_usage: true }],
+      [
+        '/openai/deployments/gpt4o/chat/completions?api-version=2024-10-21',
+        { stream: true, stream_options: { include_obfuscation: false } },
+        { include_obfuscation: false, include_usage: true },
+      ],
+      [
+        '/v1/chat/completions',
+        { stream: true, stream_options: { include_usage: false } },
+        { include_usage: true },
+      ],
+    ])('asks for usage on %s %o', (path, json, options) => {
+      const { policy } = budget({ AWF_MAX_EFFECTIVE_TOKENS: '1000' });
+      expect(policy.check!(streamed(path, json))).toEqual({ set: { stream_options: options } });
+    });
+
+    it.each([
+      ['/v1/chat/completions', {}],
+      ['/v1/chat/completions', { stream: true, stream_options: { include_usage: true } }],
+      ['/v1/responses', { stream: true }],
+      ['/v1/messages', { stream: true }],
+    ])('leaves %s %o alone', (path, json) => {
+      const { policy } = budget({ AWF_MAX_EFFECTIVE_TOKENS: '1000' });
+      expect(policy.check!(streamed(path, json))).toBeUndefined();
+    });
+  });
 });

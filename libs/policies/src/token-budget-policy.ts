@@ -1,6 +1,13 @@
 import { configError, type Environment, type Setting } from '@keyless/auth-core';
 import { effectiveTokens, type ModelMultipliers } from './effective-tokens.ts';
-import type { Policy, PolicyContext, PolicyPlugin, PolicyVerdict, Usage } from './policy.ts';
+import type {
+  Policy,
+  PolicyContext,
+  PolicyPlugin,
+  PolicyRequest,
+  PolicyVerdict,
+  Usage,
+} from './policy.ts';
 import { readJson, readPositiveInteger, readPositiveNumber } from './policy-settings.ts';
 
 export const TOKEN_BUDGET_SETTINGS = {
@@ -64,8 +71,8 @@ class TokenBudgetPolicy implements Policy {
     this.#context = context;
   }
 
-  check(): PolicyVerdict | undefined {
-    if (this.#used < this.#config.max) return undefined;
+  check(request: PolicyRequest): PolicyVerdict | undefined {
+    if (this.#used < this.#config.max) return streamUsageRequested(request);
     return {
       refuse: 'budget_exhausted',
       message: `${TOKEN_BUDGET_SETTINGS.max.env}: the budget of ${this.#config.max} effective tokens is spent (${round(this.#used)} used); no further model requests are sent`,
@@ -125,6 +132,30 @@ class TokenBudgetPolicy implements Policy {
       ],
     };
   }
+}
+
+/** OpenAI chat and legacy completions (also Azure deployments and OpenAI-compatible routes). */
+const COMPLETIONS_PATH = /\/(?:chat\/)?completions\/?$/;
+
+/**
+ * A streamed OpenAI completion reports its usage only when asked
+ * (`stream_options.include_usage`): without it the answer would cost
+ * nothing here. As the api-proxy does, the request is made to ask; unlike
+ * it, an explicit `include_usage: false` is overridden too.
+ */
+function streamUsageRequested(request: PolicyRequest): PolicyVerdict | undefined {
+  const query = request.path.indexOf('?');
+  const path = query < 0 ? request.path : request.path.slice(0, query);
+  if (!COMPLETIONS_PATH.test(path) || request.websocket) return undefined;
+  const json = request.json;
+  if (json?.stream !== true) return undefined;
+  const options = json.stream_options;
+  const current =
+    options && typeof options === 'object' && !Array.isArray(options)
+      ? (options as Record<string, unknown>)
+      : {};
+  if (current.include_usage === true) return undefined;
+  return { set: { stream_options: { ...current, include_usage: true } } };
 }
 
 /** Two decimals: cache reads weigh a tenth. */

@@ -31,15 +31,18 @@ export function fakePolicyContext(start = Date.UTC(2025, 0, 1)): FakePolicyConte
   };
 }
 
-/** A POST to route `openai` naming `model` in its body, unless `overrides` say otherwise. */
+/** A POST to route `openai` naming `model` in its JSON body, unless `overrides` say otherwise. */
 export function policyRequest(overrides: Partial<PolicyRequest> = {}): PolicyRequest {
+  const model = 'model' in overrides ? overrides.model : 'gpt-4o';
   return {
     route: 'openai',
     method: 'POST',
     path: '/v1/chat/completions',
-    model: 'gpt-4o',
+    model,
     modelIn: 'body',
     jsonBody: true,
+    json: { ...(model === undefined ? {} : { model }), messages: [] },
+    unreadable: undefined,
     bodyBytes: 100,
     websocket: false,
     ...overrides,

@@ -72,8 +72,10 @@ export function describePolicyConformance<C>(options: PolicyConformanceOptions<C
             expect(Number.isInteger(verdict.retryAfterSeconds)).toBe(true);
             expect(verdict.retryAfterSeconds).toBeGreaterThan(0);
           }
-        } else if (verdict) {
+        } else if (verdict && 'model' in verdict) {
           expect(verdict.model.length).toBeGreaterThan(0);
+        } else if (verdict) {
+          expect(Object.keys(verdict.set).length).toBeGreaterThan(0);
         }
       }
       policy.onUsage?.({
