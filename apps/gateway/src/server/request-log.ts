@@ -21,19 +21,25 @@ export function requestRecorder(
 ): (record: RequestRecord) => void {
   return ({ method, target, status, durationMs, websocket, trace }) => {
     metrics.requests.inc({ route, status: String(status) });
-    log.info({
-      event: 'request',
-      method,
-      path: target.split('?', 1)[0],
-      status,
-      durationMs: Math.round(durationMs),
-      upstreamStatus: trace.upstreamStatus,
-      credentialAgeS:
-        trace.credentialAcquiredAt === undefined
-          ? undefined
-          : Math.round((Date.now() - trace.credentialAcquiredAt) / 1000),
-      replayed: trace.replayed,
-      ...(websocket ? { websocket } : {}),
-    });
+    const path = target.split('?', 1)[0];
+    const ms = Math.round(durationMs);
+    // The message is what a person reads first in the pretty format; the fields are for machines.
+    log.info(
+      {
+        event: 'request',
+        method,
+        path,
+        status,
+        durationMs: ms,
+        upstreamStatus: trace.upstreamStatus,
+        credentialAgeS:
+          trace.credentialAcquiredAt === undefined
+            ? undefined
+            : Math.round((Date.now() - trace.credentialAcquiredAt) / 1000),
+        replayed: trace.replayed,
+        ...(websocket ? { websocket } : {}),
+      },
+      `${websocket ? 'WebSocket ' : ''}${method} ${path} ${status} ${ms}ms`,
+    );
   };
 }
