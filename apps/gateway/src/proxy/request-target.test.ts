@@ -31,6 +31,19 @@ describe('upstreamPath', () => {
     expect(upstreamPath('/x?key=a', '')).toBe('/x');
   });
 
+  it('forwards malformed escapes untouched, never decoding them', () => {
+    expect(upstreamPath('/v1/%zz', '')).toBe('/v1/%zz');
+    expect(upstreamPath('/a/%E0%A4%A?x=%zz&y=%', '/v1')).toBe('/v1/a/%E0%A4%A?x=%zz&y=%');
+    expect(upstreamPath('/a/%', '')).toBe('/a/%');
+  });
+
+  it('keeps encoded slashes and dots that are not dot segments', () => {
+    const arn =
+      '/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A1%3Ainference-profile%2Fus.x-v1%3A0/converse';
+    expect(upstreamPath(arn, '')).toBe(arn);
+    expect(upstreamPath('/a/...%2F.x/b', '')).toBe('/a/...%2F.x/b');
+  });
+
   it.each([
     ['http://evil.example/v1/x', 'absolute-form'],
     ['//evil.example/v1/x', '//host'],
@@ -39,7 +52,9 @@ describe('upstreamPath', () => {
     ['/\\evil.example/x', 'backslash'],
     ['/a/%5cevil', 'encoded backslash'],
     ['*', 'asterisk-form'],
-    ['/a/%E0%A4%A', 'malformed percent-encoding'],
+    ['/a/..%2F..%2fadmin', 'dot segments behind an encoded slash'],
+    ['/a/%2e%2e%2Fadmin', 'encoded dot segment behind an encoded slash'],
+    ['/a/.', 'trailing dot segment'],
   ])('rejects %s (%s)', (target) => {
     expect(() => upstreamPath(target, '/v1')).toThrow(BadRequestTargetError);
   });

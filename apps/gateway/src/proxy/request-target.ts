@@ -14,8 +14,8 @@ export class BadRequestTargetError extends Error {
 /**
  * The path and query to send upstream for a client's raw request target:
  * the route's base path (unless the client path already starts with it),
- * then the client's path byte for byte, then its query without API-key
- * parameters. Anything that could move the request off the upstream origin or
+ * then the client's path byte for byte (malformed escapes included), then
+ * its query without API-key parameters. Anything that could move the request off the upstream origin or
  * out of the base path throws BadRequestTargetError.
  */
 export function upstreamPath(rawTarget: string, basePath: string): string {
@@ -27,14 +27,13 @@ export function upstreamPath(rawTarget: string, basePath: string): string {
   // `//host` and `\` (which URL parsers treat as `/`) would change the origin.
   if (path.startsWith('//')) throw new BadRequestTargetError('path starts with //');
   if (/\\|%5c/i.test(path)) throw new BadRequestTargetError('backslash in path');
-  try {
-    decodeURIComponent(path);
-  } catch {
-    throw new BadRequestTargetError('malformed percent-encoding in path');
-  }
+  // Malformed escapes (`%zz`) pass untouched: nothing here decodes the path, and the upstream
+  // answers for its own syntax. Only what could climb out of the base path is refused: a dot
+  // segment, plain or encoded, also one an upstream would see after decoding `%2F`.
   for (const segment of path.split('/')) {
-    const decoded = segment.replace(/%2e/gi, '.');
-    if (decoded === '.' || decoded === '..') throw new BadRequestTargetError('dot segment in path');
+    for (const part of segment.replace(/%2e/gi, '.').split(/%2f/i)) {
+      if (part === '.' || part === '..') throw new BadRequestTargetError('dot segment in path');
+    }
   }
 
   const prefixed =

@@ -77,7 +77,10 @@ export async function createRouteServer(
       // Node checks request timeouts on this interval (30 s by default), not at the deadline.
       connectionsCheckingInterval: Math.min(REQUEST_TIMEOUT_CHECK_MS, deps.requestTimeoutMs),
     } as never,
-    // Fastify's own refusals (a malformed path) in the route's error shape.
+    // The router decodes paths and refuses malformed escapes (`/v1/%zz`) that SPEC section 6
+    // forwards byte for byte: route those by a stand-in; the handler reads `originalUrl`.
+    rewriteUrl: routableUrl,
+    // Fastify's own refusals in the route's error shape.
     frameworkErrors: (error, _request, reply) => {
       sendGatewayError(reply, pipeline.error('bad_request_target', error.message));
     },
@@ -96,7 +99,7 @@ export async function createRouteServer(
   app.addHook('onResponse', async (request, reply) => {
     record({
       method: request.method,
-      target: request.url,
+      target: request.originalUrl,
       status: reply.raw.writableFinished ? reply.statusCode : CLIENT_CLOSED,
       durationMs: reply.elapsedTime,
       websocket: false,
@@ -130,7 +133,7 @@ export async function createRouteServer(
   app.get('/health', async () => routeHealth(route.name, routes));
 
   const forward = async (request: FastifyRequest, reply: FastifyReply) => {
-    const path = pipeline.admit(request.raw.url ?? '/', request.headers);
+    const path = pipeline.admit(request.originalUrl, request.headers);
     if (typeof path !== 'string') return sendGatewayError(reply, path);
 
     const aborted = new AbortController();
@@ -192,6 +195,22 @@ export async function createRouteServer(
     app,
     websockets: attachWebSocketProxy(app.server, route, pipeline, record, deps),
   };
+}
+
+/** Stands in for a target whose path the router cannot decode; any path but /health will do. */
+const UNDECODABLE_PATH = '/undecodable-path';
+
+/** `request.url`, or a stand-in the router can decode when its path has malformed escapes. */
+function routableUrl(request: IncomingMessage): string {
+  const url = request.url ?? '/';
+  const queryAt = url.indexOf('?');
+  const path = queryAt < 0 ? url : url.slice(0, queryAt);
+  try {
+    decodeURI(path);
+    return url;
+  } catch {
+    return queryAt < 0 ? UNDECODABLE_PATH : `${UNDECODABLE_PATH}${url.slice(queryAt)}`;
+  }
 }
 
 function clientErrorCode(code: string | undefined): GatewayErrorCode {
