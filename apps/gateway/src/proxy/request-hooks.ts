@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { FlavorName } from '../config/flavors.ts';
-import type { GatewayErrorCode } from './error-codes.ts';
+import { GATEWAY_ERRORS, type GatewayErrorCode } from './error-codes.ts';
 import { AnswerRelay } from './answer-relay.ts';
 
 /** A client request as hooks see it, on both transports. */
@@ -48,11 +48,65 @@ export interface AnswerObserver {
 export interface RequestHook {
   /** Before the credential is attached (and a signature computed): refuse, or replace the body. */
   beforeSend?(request: ProxiedRequest): HookVerdict | undefined;
+  /**
+   * Each message a client sends on an open WebSocket, before it is relayed
+   * upstream (`request` is the handshake): refuse it (it is not relayed; the
+   * client gets `refusalEvent(...)` and the socket stays open), or replace
+   * its bytes (`body`).
+   */
+  beforeMessage?(request: ProxiedRequest, message: Buffer): HookVerdict | undefined;
   /** The answer that reaches the client (not a rejected one that was replayed). */
   onAnswer?(
     request: ProxiedRequest,
     answer: { readonly status: number; readonly headers: IncomingHttpHeaders },
   ): AnswerObserver | undefined;
+}
+
+/**
+ * A refused WebSocket message, answered as the Responses API's WebSocket
+ * error event (`{"type":"error","status":...,"error":{...}}`, the shape the
+ * OpenAI SDKs raise) with the gateway's error code; `redact` as for any
+ * gateway-made error.
+ */
+export function refusalEvent(
+  refusal: Extract<HookVerdict, { refuse: GatewayErrorCode }>,
+  redact: (text: string) => string,
+): string {
+  return JSON.stringify({
+    type: 'error',
+    status: GATEWAY_ERRORS[refusal.refuse],
+    error: { type: 'keyless_error', code: refusal.refuse, message: redact(refusal.message) },
+  });
+}
+
+/** What becomes of a client's WebSocket message: relayed (maybe replaced), or answered with an error event. */
+export type MessageScreening = { readonly relay: Buffer } | { readonly reply: string };
+
+/**
+ * Runs the hooks' `beforeMessage` in order on a client's message: the first
+ * refusal is answered to the client (the message is not relayed), a
+ * replacement is what later hooks see and what is relayed. A hook that
+ * throws refuses only that message, never the process.
+ */
+export function screenMessage(
+  hooks: readonly RequestHook[],
+  request: ProxiedRequest,
+  message: Buffer,
+  redact: (text: string) => string,
+): MessageScreening {
+  let relay = message;
+  for (const hook of hooks) {
+    let verdict: HookVerdict | undefined;
+    try {
+      verdict = hook.beforeMessage?.(request, relay);
+    } catch {
+      verdict = { refuse: 'bad_request', message: 'Keyless could not check this message' };
+    }
+    if (!verdict) continue;
+    if ('refuse' in verdict) return { reply: refusalEvent(verdict, redact) };
+    relay = verdict.body;
+  }
+  return { relay };
 }
 
 /** Feeds several observers; an observer that throws is dropped, never the relay. */
