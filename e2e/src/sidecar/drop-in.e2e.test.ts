@@ -90,6 +90,62 @@ describe('drop-in: the api-proxy request behaviours', () => {
     }
   });
 
+  it('serves Azure OpenAI BYOK on the openai route too, key in api-key (COPILOT_PROVIDER_TYPE=azure)', async () => {
+    const gateway = await startGatewayProcess({
+      COPILOT_PROVIDER_TYPE: 'azure',
+      COPILOT_PROVIDER_BASE_URL: `${upstream.url}/openai/v1`,
+      COPILOT_PROVIDER_API_KEY: 'az-dropin-0123456789',
+    });
+    try {
+      for (const name of ['openai', 'copilot']) {
+        const before = upstream.requests.length;
+        expect((await chat(gateway.url(name))).status, name).toBe(200);
+        const seen = upstream.requests[before]!;
+        expect(seen.url, name).toBe('/openai/v1/chat/completions');
+        expect(seen.headers['api-key'], name).toBe('az-dropin-0123456789');
+        expect(seen.headers.authorization, name).toBeUndefined();
+      }
+    } finally {
+      await gateway.stop();
+    }
+  });
+
+  it('sends a fine-grained PAT as Bearer even where a GitHub token goes as `token` (GHES)', async () => {
+    const gateway = await startGatewayProcess({
+      COPILOT_GITHUB_TOKEN: 'github_pat_11DROPIN0123456789',
+      COPILOT_API_TARGET: upstream.url,
+      GITHUB_SERVER_URL: 'https://github.corp.example',
+    });
+    try {
+      const before = upstream.requests.length;
+      expect((await chat(gateway.url('copilot'))).status).toBe(200);
+      expect(upstream.requests[before]!.headers.authorization).toBe(
+        'Bearer github_pat_11DROPIN0123456789',
+      );
+    } finally {
+      await gateway.stop();
+    }
+  });
+
+  it('logs one startup warning naming set harmless and unknown AWF_* variables, never their values', async () => {
+    const gateway = await startGatewayProcess({
+      OPENAI_API_KEY: 'sk-warn-0123456789',
+      AWF_ANTHROPIC_AUTO_CACHE: '1',
+      AWF_SOMETHING_NEW: 'secret-looking-value-0123',
+    });
+    try {
+      const warnings = gateway
+        .logs()
+        .filter((line) => line.event === 'config.warning' && String(line.msg).includes('AWF_'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]!.msg).toMatch(/AWF_ANTHROPIC_AUTO_CACHE \(Prompt-cache/);
+      expect(warnings[0]!.msg).toMatch(/unknown AWF_\* variables.*AWF_SOMETHING_NEW/);
+      expect(gateway.output()).not.toContain('secret-looking-value-0123');
+    } finally {
+      await gateway.stop();
+    }
+  });
+
   it('answers route_not_configured on an unconfigured route, naming what configures it', async () => {
     const gateway = await startGatewayProcess({ ANTHROPIC_API_KEY: 'sk-ant-dropin-0123456789' });
     try {

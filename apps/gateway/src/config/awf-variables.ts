@@ -2,7 +2,7 @@
  * What Keyless does with each `AWF_*` variable the api-proxy sidecar reads.
  * `supported`: Keyless implements it. `ignored`: harmless to drop (logging,
  * cost optimisations, inputs of refused guards); listed in the README.
- * `refused`: a guard or policy Keyless does not enforce yet; startup stops
+ * `refused`: a guard or behaviour Keyless does not have; startup stops
  * rather than silently run without it.
  */
 export type AwfTreatment = 'supported' | 'ignored' | 'refused';
@@ -19,8 +19,8 @@ export interface AwfVariable {
   active?(env: Readonly<Record<string, string | undefined>>): boolean;
 }
 
-const POLICY_LATER =
-  'Keyless does not enforce it yet (request policies come in a later release); unset it to run without it, or keep the api-proxy for this workflow';
+const NOT_A_POLICY =
+  'Not among the request policies Keyless enforces (rate-limit, model-policy, token-budget; docs/policies.md); unset it to run without it, or keep the api-proxy for this workflow';
 const NO_BODY_REWRITE =
   'Keyless forwards request bodies unchanged (only AWF_MODEL_ALIASES rewrites the model)';
 const RATE_LIMITS = 'Request policy rate-limit: 429 `rate_limited` with Retry-After, per route';
@@ -123,6 +123,16 @@ export const AWF_VARIABLES: readonly AwfVariable[] = [
     'Feeds time-warning steering messages only; the firewall enforces the timeout itself',
   ),
   row(
+    'AWF_AGENT_RUNTIME_START_FILE',
+    'ignored',
+    'File holding the agent start time for the AWF_AGENT_TIMEOUT_MINUTES steering messages; only used with it',
+  ),
+  row(
+    'AWF_API_PROXY_LOG_DIR',
+    'ignored',
+    "Folder of the api-proxy's `models.json` (its model discovery); Keyless discovers no models and writes no such file",
+  ),
+  row(
     'AWF_ANTHROPIC_AUTO_CACHE',
     'ignored',
     `Prompt-cache breakpoints added to request bodies (a cost optimisation); ${NO_BODY_REWRITE}`,
@@ -195,18 +205,26 @@ export const AWF_VARIABLES: readonly AwfVariable[] = [
     'refused',
     'Keyless makes one upstream request per client request and never switches models or providers; unset it',
   ),
+  {
+    ...row(
+      'AWF_ENABLE_OPENCODE',
+      'refused',
+      "The api-proxy's OpenCode port (10004, forwarding to the first configured of openai, anthropic, copilot) is not part of Keyless, and 10004 is the vertex route here; point OpenCode at the openai, anthropic or copilot route instead",
+    ),
+    active: (env) => env.AWF_ENABLE_OPENCODE?.trim().toLowerCase() === 'true',
+  },
   row(
     'AWF_ROUTING_CONFIG',
     'refused',
     'Task-level model routing is not part of Keyless; unset it or keep the api-proxy for this workflow',
   ),
-  row('AWF_MAX_AI_CREDITS', 'refused', POLICY_LATER),
-  row('AWF_MAX_MODEL_MULTIPLIER', 'refused', POLICY_LATER),
-  row('AWF_MAX_RUNS', 'refused', POLICY_LATER),
-  row('AWF_MAX_PERMISSION_DENIED', 'refused', POLICY_LATER),
-  row('AWF_MAX_CACHE_MISSES', 'refused', POLICY_LATER),
-  row('AWF_ENABLE_TOKEN_STEERING', 'refused', POLICY_LATER),
-  row('AWF_ANTHROPIC_DROP_TOOLS', 'refused', `${POLICY_LATER} (it removes tools from requests)`),
+  row('AWF_MAX_AI_CREDITS', 'refused', NOT_A_POLICY),
+  row('AWF_MAX_MODEL_MULTIPLIER', 'refused', NOT_A_POLICY),
+  row('AWF_MAX_RUNS', 'refused', NOT_A_POLICY),
+  row('AWF_MAX_PERMISSION_DENIED', 'refused', NOT_A_POLICY),
+  row('AWF_MAX_CACHE_MISSES', 'refused', NOT_A_POLICY),
+  row('AWF_ENABLE_TOKEN_STEERING', 'refused', NOT_A_POLICY),
+  row('AWF_ANTHROPIC_DROP_TOOLS', 'refused', `${NOT_A_POLICY} (it removes tools from requests)`),
   row(
     'AWF_CLAUDE_HOSTED_WEB_POLICY',
     'refused',

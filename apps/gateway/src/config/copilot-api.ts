@@ -49,12 +49,19 @@ export function copilotApiTarget(env: Environment): { value: string; variable: s
 
 /**
  * The scheme of the `Authorization` header that carries COPILOT_GITHUB_TOKEN
- * to `host`: the enterprise, business and GHEC Copilot hosts authenticate the
- * GitHub token itself and want `token`; so does any custom host on GHES
- * (AWF_PLATFORM_TYPE=ghes or a GHES GITHUB_SERVER_URL, unless AWF_PLATFORM_TYPE
- * names another platform). Everything else gets `Bearer`.
+ * `token` to `host`: a fine-grained PAT (`github_pat_`) is always `Bearer`,
+ * whatever the host (the Copilot API rejects it as `token`; gh-aw-firewall
+ * issue 8035). Otherwise the enterprise, business and GHEC Copilot hosts
+ * authenticate the GitHub token itself and want `token`; so does any custom
+ * host on GHES (AWF_PLATFORM_TYPE=ghes or a GHES GITHUB_SERVER_URL, unless
+ * AWF_PLATFORM_TYPE names another platform). Everything else gets `Bearer`.
  */
-export function githubTokenScheme(host: string, env: Environment): 'token' | 'Bearer' {
+export function githubTokenScheme(
+  host: string,
+  env: Environment,
+  token: string,
+): 'token' | 'Bearer' {
+  if (token.startsWith('github_pat_')) return 'Bearer';
   if (TOKEN_SCHEME_HOSTS.has(host) || GHEC_COPILOT_HOST.test(host)) return 'token';
   const platform = env.AWF_PLATFORM_TYPE?.trim().toLowerCase();
   if (platform) return platform === 'ghes' ? 'token' : 'Bearer';

@@ -245,7 +245,10 @@ describe('loadConfig: errors name the variable', () => {
       { OPENAI_API_KEY: 'k-1', ANTHROPIC_API_KEY: 'k-2', KEYLESS_ANTHROPIC_PORT: '10000' },
       /port 10000/,
     ],
-    [{ AWF_MAX_AI_CREDITS: '1' }, /AWF_MAX_AI_CREDITS: Keyless does not enforce it yet/],
+    [
+      { AWF_MAX_AI_CREDITS: '1' },
+      /AWF_MAX_AI_CREDITS: Not among the request policies Keyless enforces/,
+    ],
     [
       { OPENAI_API_KEY: 'k-1', AWF_RATE_LIMIT_RPM: 'lots' },
       /^AWF_RATE_LIMIT_RPM: must be a whole number/,

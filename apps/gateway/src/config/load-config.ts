@@ -3,6 +3,7 @@ import {
   ConfigError,
   parseEgressProxy,
   readSetting,
+  SELECTION_SETTINGS,
   type Environment,
   type ProviderPlugin,
 } from '@keyless/auth-core';
@@ -31,7 +32,9 @@ import {
 import { checkCopilotProviderType } from './copilot-provider-type.ts';
 import { resolveFederation } from './federation.ts';
 import type { RouteSpec } from './config-file.ts';
+import { noteAwfVariables } from './note-awf-variables.ts';
 import { refuseAwfVariables } from './refuse-awf-variables.ts';
+import { ROUTE_SETTINGS } from './route-settings.ts';
 import { BUILT_IN_ROUTES, type BuiltInRoute, type StaticKeySource } from './route-table.ts';
 import { routesFromSpecs } from './route-specs.ts';
 import { parseUpstream } from './upstream.ts';
@@ -54,6 +57,15 @@ export function loadConfig(
   refuseAwfVariables(env);
   checkCopilotProviderType(env, plugins);
   const warnings: string[] = [...notes];
+  // Next to the refusal: an api-proxy setting that changes nothing here is said once, not dropped silently.
+  const awfNote = noteAwfVariables(env, [
+    ...SELECTION_SETTINGS,
+    ...Object.values(S),
+    ...ROUTE_SETTINGS,
+    ...plugins.flatMap((plugin) => plugin.settings),
+    ...POLICY_PLUGINS.flatMap((policy) => policy.settings),
+  ]);
+  if (awfNote) warnings.push(awfNote);
   const routes = routeSpecs
     ? routesFromSpecs(routeSpecs, env, plugins)
     : builtInRoutes(env, plugins, warnings);

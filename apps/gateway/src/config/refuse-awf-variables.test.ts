@@ -30,8 +30,15 @@ describe('refuseAwfVariables', () => {
 
   it('names every refused variable at once, with what to do', () => {
     const message = refusal({ AWF_MAX_AI_CREDITS: '1', AWF_MAX_RUNS: '5' });
-    expect(message).toMatch(/AWF_MAX_AI_CREDITS: Keyless does not enforce it yet/);
+    expect(message).toMatch(/AWF_MAX_AI_CREDITS: Not among the request policies Keyless enforces/);
     expect(message).toMatch(/AWF_MAX_RUNS: .*unset it/);
+  });
+
+  it('refuses AWF_ENABLE_OPENCODE=true only (10004 is the vertex route here)', () => {
+    expect(refusal({ AWF_ENABLE_OPENCODE: 'true' })).toMatch(
+      /AWF_ENABLE_OPENCODE: .*OpenCode port/,
+    );
+    expect(refusal({ AWF_ENABLE_OPENCODE: 'false' })).toBeUndefined();
   });
 
   it('counts empty values as unset', () => {

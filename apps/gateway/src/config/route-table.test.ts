@@ -79,6 +79,77 @@ describe('built-in routes: the api-proxy behaviours', () => {
     expect(r.auth).toMatchObject({ header: 'authorization', value });
   });
 
+  it.each([
+    [{}, 'https://api.githubcopilot.com'],
+    [{ GITHUB_SERVER_URL: 'https://octo.ghe.com' }, 'https://copilot-api.octo.ghe.com'],
+    [
+      { GITHUB_SERVER_URL: 'https://github.corp.example' },
+      'https://api.enterprise.githubcopilot.com',
+    ],
+    [
+      { COPILOT_API_TARGET: 'api.business.githubcopilot.com' },
+      'https://api.business.githubcopilot.com',
+    ],
+    [
+      { AWF_PLATFORM_TYPE: 'ghes', COPILOT_API_TARGET: 'cp.corp.example' },
+      'https://cp.corp.example',
+    ],
+  ])(
+    'copilot: a fine-grained PAT is always Bearer, as in the api-proxy (%o -> %s)',
+    (env, origin) => {
+      const r = route({ COPILOT_GITHUB_TOKEN: 'token github_pat_11AB_cd', ...env }, 'copilot');
+      expect(r.upstream.origin).toBe(origin);
+      expect(r.auth).toMatchObject({ header: 'authorization', value: 'Bearer github_pat_11AB_cd' });
+    },
+  );
+
+  it('configures the openai route from COPILOT_PROVIDER_TYPE=azure BYOK, key in api-key', () => {
+    const azure = {
+      COPILOT_PROVIDER_TYPE: 'azure',
+      COPILOT_PROVIDER_BASE_URL: 'https://res.openai.azure.com/openai/v1',
+      COPILOT_PROVIDER_API_KEY: 'az-1',
+    };
+    const r = route(azure, 'openai');
+    expect(r.upstream).toEqual({ origin: 'https://res.openai.azure.com', basePath: '/openai/v1' });
+    expect(r.auth).toMatchObject({
+      kind: 'static',
+      variable: 'COPILOT_PROVIDER_API_KEY',
+      header: 'api-key',
+      value: 'az-1',
+    });
+    // The copilot route serves the same BYOK provider.
+    expect(route(azure, 'copilot').auth).toMatchObject({ header: 'api-key', value: 'az-1' });
+    // OPENAI_API_BASE_PATH replaces the URL's path; OPENAI_API_TARGET and OPENAI_API_KEY win.
+    expect(route({ ...azure, OPENAI_API_BASE_PATH: '/deploy' }, 'openai').upstream).toEqual({
+      origin: 'https://res.openai.azure.com',
+      basePath: '/deploy',
+    });
+    const own = route(
+      { ...azure, OPENAI_API_KEY: 'k-1', OPENAI_API_TARGET: 'oai.example' },
+      'openai',
+    );
+    expect(own.upstream).toEqual({ origin: 'https://oai.example', basePath: '' });
+    expect(own.auth).toMatchObject({ variable: 'OPENAI_API_KEY', header: 'api-key', value: 'k-1' });
+    expect(route({ ...azure, AWF_OPENAI_AUTH_HEADER: 'X-Key' }, 'openai').auth).toMatchObject({
+      header: 'x-key',
+      value: 'az-1',
+    });
+  });
+
+  it('leaves the openai route alone for other BYOK types, and names azure among what configures it', () => {
+    const byok = {
+      COPILOT_PROVIDER_TYPE: 'openai',
+      COPILOT_PROVIDER_BASE_URL: 'https://router.example/v1',
+      COPILOT_PROVIDER_API_KEY: 'or-1',
+    };
+    const r = route(byok, 'openai');
+    expect(r.auth).toMatchObject({ kind: 'unconfigured' });
+    expect(r.auth.kind === 'unconfigured' && r.auth.configuredBy).toMatch(
+      /COPILOT_PROVIDER_TYPE=azure with COPILOT_PROVIDER_API_KEY/,
+    );
+    expect(r.upstream).toEqual({ origin: 'https://api.openai.com', basePath: '/v1' });
+  });
+
   it('sends Copilot-Integration-Id to the GitHub Copilot API only', () => {
     expect(route({ COPILOT_GITHUB_TOKEN: 'ghu_1' }, 'copilot').extraHeaders).toEqual({
       'copilot-integration-id': 'agentic-workflows',

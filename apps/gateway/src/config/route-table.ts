@@ -105,6 +105,49 @@ function isBarePublicOpenAi(value: string): boolean {
   }
 }
 
+/**
+ * As in the api-proxy's openai adapter: COPILOT_PROVIDER_TYPE=azure (without
+ * federation) also configures the openai route for Azure OpenAI, sending its
+ * key raw in `api-key`.
+ */
+const isAzureOpenAi = (env: Environment) =>
+  copilotProviderType(env) === 'azure' && env.AWF_AUTH_TYPE?.trim().toLowerCase() !== 'github-oidc';
+
+/** The openai route's key: OPENAI_API_KEY, else (azure BYOK) COPILOT_PROVIDER_API_KEY; `api-key` for azure. */
+function openAiKey(env: Environment): StaticKeySource | undefined {
+  const azure = isAzureOpenAi(env);
+  const key =
+    fromEnv(env, 'OPENAI_API_KEY') ??
+    (azure ? fromEnv(env, 'COPILOT_PROVIDER_API_KEY') : undefined);
+  const sent = withAuthHeader(env, 'AWF_OPENAI_AUTH_HEADER', key);
+  return azure && sent && !sent.header ? { ...sent, header: 'api-key' } : sent;
+}
+
+/** The openai route's upstream: OPENAI_API_TARGET, else (azure BYOK) COPILOT_PROVIDER_BASE_URL, else the public API. */
+function openAiTarget(env: Environment): RouteTarget {
+  const byok = env.COPILOT_PROVIDER_BASE_URL?.trim();
+  if (!env.OPENAI_API_TARGET?.trim() && byok && isAzureOpenAi(env)) {
+    const basePath = env.OPENAI_API_BASE_PATH?.trim() || undefined;
+    // OPENAI_API_BASE_PATH replaces the base URL's own path, as in the api-proxy.
+    return {
+      value: basePath ? originOf(byok) : byok,
+      variable: 'COPILOT_PROVIDER_BASE_URL (COPILOT_PROVIDER_TYPE=azure)',
+      basePath,
+    };
+  }
+  const t = target(env, 'OPENAI_API_TARGET', 'https://api.openai.com', 'OPENAI_API_BASE_PATH');
+  return t.basePath === undefined && isBarePublicOpenAi(t.value) ? { ...t, basePath: '/v1' } : t;
+}
+
+/** The origin of a URL or bare host; the value itself when it does not parse (parseUpstream names the error). */
+function originOf(value: string): string {
+  try {
+    return new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `https://${value}`).origin;
+  } catch {
+    return value;
+  }
+}
+
 const none = (): Record<string, string> => ({});
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 const isByok = (env: Environment) => Boolean(env.COPILOT_PROVIDER_BASE_URL?.trim());
@@ -115,18 +158,13 @@ export const BUILT_IN_ROUTES: readonly BuiltInRoute[] = [
     portVariable: 'KEYLESS_OPENAI_PORT',
     defaultPort: 10000,
     upstreamDoc:
-      '`https://api.openai.com/v1`; `OPENAI_API_TARGET`, `OPENAI_API_BASE_PATH` (the bare public host keeps `/v1`)',
-    keyDoc: '`OPENAI_API_KEY` -> `Authorization: Bearer` (or raw in `AWF_OPENAI_AUTH_HEADER`)',
-    configuredBy: 'OPENAI_API_KEY',
-    upstream: (env) => {
-      const t = target(env, 'OPENAI_API_TARGET', 'https://api.openai.com', 'OPENAI_API_BASE_PATH');
-      return t.basePath === undefined && isBarePublicOpenAi(t.value)
-        ? { ...t, basePath: '/v1' }
-        : t;
-    },
+      '`https://api.openai.com/v1`; `OPENAI_API_TARGET`, `OPENAI_API_BASE_PATH` (the bare public host keeps `/v1`); with `COPILOT_PROVIDER_TYPE=azure` and no `OPENAI_API_TARGET`: `COPILOT_PROVIDER_BASE_URL`',
+    keyDoc:
+      '`OPENAI_API_KEY` -> `Authorization: Bearer` (or raw in `AWF_OPENAI_AUTH_HEADER`); with `COPILOT_PROVIDER_TYPE=azure` (and no federation): `OPENAI_API_KEY`, else `COPILOT_PROVIDER_API_KEY`, -> `api-key`',
+    configuredBy: 'OPENAI_API_KEY, or COPILOT_PROVIDER_TYPE=azure with COPILOT_PROVIDER_API_KEY',
+    upstream: openAiTarget,
     flavor: () => 'openai',
-    staticKey: (env) =>
-      withAuthHeader(env, 'AWF_OPENAI_AUTH_HEADER', fromEnv(env, 'OPENAI_API_KEY')),
+    staticKey: openAiKey,
     extraHeaders: none,
   },
   {
@@ -151,7 +189,7 @@ export const BUILT_IN_ROUTES: readonly BuiltInRoute[] = [
     upstreamDoc:
       '`COPILOT_PROVIDER_BASE_URL` (BYOK), else `COPILOT_API_TARGET`, else derived from `GITHUB_SERVER_URL` (GHEC, GHES), else `https://api.githubcopilot.com`; `COPILOT_API_BASE_PATH`',
     keyDoc:
-      'BYOK: `COPILOT_PROVIDER_BEARER_TOKEN` -> `Authorization: Bearer`, else `COPILOT_PROVIDER_API_KEY` -> by `COPILOT_PROVIDER_TYPE` (`azure`: `api-key`, `anthropic`: `x-api-key`, else `Authorization: Bearer`), + `AWF_BYOK_EXTRA_HEADERS`; without BYOK: `COPILOT_GITHUB_TOKEN` -> `Authorization: Bearer` (`token` on enterprise, business, GHEC and GHES hosts), + `Copilot-Integration-Id`',
+      'BYOK: `COPILOT_PROVIDER_BEARER_TOKEN` -> `Authorization: Bearer`, else `COPILOT_PROVIDER_API_KEY` -> by `COPILOT_PROVIDER_TYPE` (`azure`: `api-key`, `anthropic`: `x-api-key`, else `Authorization: Bearer`), + `AWF_BYOK_EXTRA_HEADERS`; without BYOK: `COPILOT_GITHUB_TOKEN` -> `Authorization: Bearer` (`token` on enterprise, business, GHEC and GHES hosts, except a `github_pat_` token: always `Bearer`), + `Copilot-Integration-Id`',
     configuredBy:
       'COPILOT_GITHUB_TOKEN, or COPILOT_PROVIDER_BASE_URL with COPILOT_PROVIDER_API_KEY or COPILOT_PROVIDER_BEARER_TOKEN',
     upstream: (env) => {
@@ -176,7 +214,7 @@ export const BUILT_IN_ROUTES: readonly BuiltInRoute[] = [
       }
       const key = fromEnv(env, 'COPILOT_GITHUB_TOKEN', true);
       const host = hostOf(copilotApiTarget(env).value);
-      return key && host && githubTokenScheme(host, env) === 'token'
+      return key && host && githubTokenScheme(host, env, key.value) === 'token'
         ? { ...key, scheme: 'token' }
         : key;
     },
