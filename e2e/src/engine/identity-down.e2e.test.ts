@@ -137,6 +137,18 @@ describe('credential engine through the gateway: bounded wait for a hanging exch
     expect(route).toMatchObject({ state: 'acquiring', ready: false });
   });
 
+  it("the route's /health is 200 while the credential is acquiring (the sidecar's health check)", async () => {
+    const health = await fetch(`${rig.gateway.url('openai')}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({
+      status: 'healthy',
+      route: 'openai',
+      configured: true,
+      credential: 'acquiring',
+    });
+    expect(rig.service.held).toBe(1);
+  });
+
   it('serves requests once the held exchange completes', async () => {
     rig.service.release();
     await expect.poll(async () => (await rig.readiness()).status).toBe(200);
