@@ -57,7 +57,13 @@ function alive(pid: number): boolean {
   }
 }
 
-describe.concurrent('npm run demo', () => {
+/**
+ * Each demo starts a dozen fakes and the gateway and sends 12 requests: one at a time (2 busy
+ * cores run them no faster side by side), each with room for a loaded machine.
+ */
+const DEMO_TIMEOUT_MS = 120_000;
+
+describe('npm run demo', { timeout: DEMO_TIMEOUT_MS }, () => {
   it('sends a plain and a streaming request through every route and prints one table, exit 0', async () => {
     const { code, output } = await runDemo();
     expect(code, output).toBe(0);
@@ -81,6 +87,7 @@ describe.concurrent('npm run demo', () => {
     expect(code).toBe(1);
     expect(output).toContain('demo failed at step "request vertex (json)": HTTP 503');
     expect(output).toContain('fix: Grant roles/iam.workloadIdentityUser');
+    expect(output).toContain('/attribute.repository/octo-org/octo-repo (');
     expect(output).toContain('to diagnose: npm run fakes -- --fail gcp-impersonation-denied');
     for (const shape of SECRET_SHAPES) expect(output).not.toMatch(shape);
     expect(alive(gatewayPid(output))).toBe(false);

@@ -93,12 +93,13 @@ export async function runDemo(options: DemoOptions): Promise<number> {
         {
           ...fakes.env(),
           KEYLESS_CONFIG: config,
-          // A demo request that finds no credential should fail in seconds, and stopping
-          // should not wait for the keep-alive connections the demo's own requests left open.
-          KEYLESS_CREDENTIAL_WAIT_MS: '5000',
+          // The default credential wait (a refusal answers at once; the wait leaves room for the
+          // first exchange on a loaded machine). Stopping should not wait for the keep-alive
+          // connections the demo's own requests left open.
           KEYLESS_SHUTDOWN_GRACE_MS: '1000',
         },
-        { signal },
+        // Loading the gateway and its SDKs can take long on a busy machine.
+        { signal, timeoutMs: 60_000 },
       );
     gateway = await step(
       'starting the gateway (node apps/gateway/src/main.ts serve)',
