@@ -3,6 +3,7 @@ export * from './settings.ts';
 export * from './plugin.ts';
 export * from './route-credential.ts';
 export * from './redaction.ts';
+export * from './secret-finder.ts';
 export * from './logger.ts';
 export * from './jwt-claims.ts';
 export * from './github-oidc.ts';

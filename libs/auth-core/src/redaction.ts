@@ -1,7 +1,7 @@
 import { KeylessError } from './errors.ts';
 import { boundedLine, DESCRIBE_MAX_CHARS, REMOTE_TEXT_MAX_CHARS } from './remote-text.ts';
-import { secretForms } from './secret-forms.ts';
-import { asciiLower, SecretIndex, type IndexedForm, type Range } from './secret-index.ts';
+import { indexedSpellings } from './secret-forms.ts';
+import { SecretIndex, type IndexedForm, type Range } from './secret-index.ts';
 
 /** What every secret and token is replaced by in logs, error messages and responses. */
 export const REDACTED = '[REDACTED]';
@@ -97,7 +97,7 @@ interface Form {
 
 /**
  * Replaces secrets in text: every registered value in every spelling it can be
- * echoed in (see `secretForms`), matched case-insensitively, and any run of 16
+ * echoed in (see `indexedSpellings`), matched case-insensitively, and any run of 16
  * characters of one (a truncated or split echo); then well-known token shapes.
  * Memory stays bounded: secrets are dropped SECRET_RETENTION_AFTER_EXPIRY_MS
  * after their credential expired. Registering costs the secret's own length,
@@ -130,9 +130,9 @@ export class Redactor {
     if (value.length < MIN_SECRET_LENGTH) return;
     this.#pruneIfDue();
     const dropAt = options.expiresAt === undefined ? Infinity : options.expiresAt + this.#retainMs;
-    const { raw, encoded } = secretForms(value, MIN_SECRET_LENGTH);
-    for (const form of raw) this.#add(asciiLower(form), true, dropAt);
-    for (const form of encoded) this.#add(asciiLower(form), false, dropAt);
+    for (const { lower, partial } of indexedSpellings(value, MIN_SECRET_LENGTH)) {
+      this.#add(lower, partial, dropAt);
+    }
   }
 
   #add(key: string, partial: boolean, dropAt: number): void {

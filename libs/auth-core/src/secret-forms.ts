@@ -1,3 +1,5 @@
+import { asciiLower } from './secret-index.ts';
+
 /**
  * The spellings in which a secret can come back from a service that echoes it:
  * raw (and, for a JWT, each segment), URL-, form-, JSON-, HTML-encoded and base64.
@@ -7,6 +9,14 @@ export interface SecretForms {
   readonly raw: readonly string[];
   /** Encoded spellings: redacted when they appear whole. */
   readonly encoded: readonly string[];
+}
+
+/** One spelling as a matcher keeps it. */
+export interface IndexedSpelling {
+  /** The spelling, ASCII-lower-cased (matching is case-insensitive). */
+  readonly lower: string;
+  /** True for a raw form: any long enough run of it is a leak, not only the whole. */
+  readonly partial: boolean;
 }
 
 /** Base64 forms shorter than this are not kept: a short fragment matches ordinary text. */
@@ -97,4 +107,13 @@ export function secretForms(value: string, minLength: number): SecretForms {
     ...base64Forms(value),
   ].filter((form) => form.length >= minLength && !raw.includes(form));
   return { raw, encoded: [...new Set(encoded)] };
+}
+
+/** The spellings of `value` a matcher indexes (see `secretForms`): raw ones partial, encoded ones whole. */
+export function indexedSpellings(value: string, minLength: number): IndexedSpelling[] {
+  const { raw, encoded } = secretForms(value, minLength);
+  return [
+    ...raw.map((form) => ({ lower: asciiLower(form), partial: true })),
+    ...encoded.map((form) => ({ lower: asciiLower(form), partial: false })),
+  ];
 }

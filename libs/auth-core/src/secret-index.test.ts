@@ -40,4 +40,22 @@ describe('SecretIndex', () => {
     index.add(asciiLower(RAW), true);
     expect(index.size).toBe(2 + Math.floor((RAW.length - 6) / 8) + 1);
   });
+
+  it('finds a form at every offset of a long text (the rolling hash equals the hash of each piece)', () => {
+    const index = new SecretIndex();
+    index.add(asciiLower(RAW), true);
+    const filler = 'The quick brown fox, 0123456789; ';
+    for (let at = 0; at < 70; at += 1) {
+      const text = `${filler.repeat(3).slice(0, at)}${RAW}${filler}`;
+      expect(index.find(text), `offset ${at}`).toEqual([[at, at + RAW.length]]);
+    }
+  });
+
+  it('forgets a removed form', () => {
+    const index = new SecretIndex();
+    const indexed = index.add(asciiLower(RAW), true);
+    index.remove(indexed);
+    expect(index.size).toBe(0);
+    expect(index.find(RAW)).toEqual([]);
+  });
 });

@@ -25,6 +25,12 @@ export type Range = readonly [start: number, end: number];
 
 const fold = (code: number): number => (code >= 65 && code <= 90 ? code + 32 : code);
 
+/** 31 ** (GRAM - 1), wrapped to 32 bits: what the first character of a piece weighs in its hash. */
+const FIRST_WEIGHT = 31 ** (GRAM - 1);
+/** Slots of the presence filter: a position whose slot is empty needs no map lookup. */
+const FILTER_SLOTS = 1 << 12;
+const slotOf = (hash: number): number => (hash ^ (hash >>> 12)) & (FILTER_SLOTS - 1);
+
 function hashAt(text: string, at: number): number {
   let hash = 0;
   for (let i = at; i < at + GRAM; i += 1)
@@ -46,6 +52,8 @@ export function asciiLower(text: string): string {
  */
 export class SecretIndex {
   readonly #postings = new Map<number, Posting[]>();
+  /** Postings per filter slot: most positions of a text are rejected here, without hashing a map. */
+  readonly #filter = new Uint32Array(FILTER_SLOTS);
   #size = 0;
 
   /** Pieces indexed (the index's memory, in postings). */
@@ -64,6 +72,7 @@ export class SecretIndex {
       const posting: Posting = { hash, form: lower, offset, partial, slot: bucket?.length ?? 0 };
       if (bucket) bucket.push(posting);
       else this.#postings.set(hash, [posting]);
+      this.#filter[slotOf(hash)]! += 1;
       postings.push(posting);
     }
     this.#size += postings.length;
@@ -81,27 +90,35 @@ export class SecretIndex {
         moved.slot = posting.slot;
       }
       if (bucket.length === 0) this.#postings.delete(posting.hash);
+      this.#filter[slotOf(posting.hash)]! -= 1;
       this.#size -= 1;
     }
   }
 
   /** The ranges of `text` that hold a form (whole, or a run of MIN_PARTIAL_LEAK of a raw form), sorted, overlaps merged. */
   find(text: string): Range[] {
+    if (this.#size === 0 || text.length < GRAM) return [];
     const found: [number, number][] = [];
     let coveredUntil = 0;
-    for (let at = 0; at + GRAM <= text.length; at += 1) {
+    let hash = hashAt(text, 0);
+    for (let at = 0; ; at += 1) {
       // Inside a range already found: nothing new can start here that the merge would not cover.
-      if (at + GRAM <= coveredUntil) continue;
-      const postings = this.#postings.get(hashAt(text, at));
-      if (!postings) continue;
-      for (const posting of postings) {
-        const range = match(text, at, posting);
-        if (range === undefined) continue;
-        found.push(range);
-        coveredUntil = Math.max(coveredUntil, range[1]);
+      if (at + GRAM > coveredUntil && this.#filter[slotOf(hash)] !== 0) {
+        for (const posting of this.#postings.get(hash) ?? []) {
+          const range = match(text, at, posting);
+          if (range === undefined) continue;
+          found.push(range);
+          coveredUntil = Math.max(coveredUntil, range[1]);
+        }
       }
+      if (at + GRAM >= text.length) break;
+      // The next piece's hash from this one's (the same value hashAt computes).
+      hash =
+        (Math.imul(hash - Math.imul(fold(text.charCodeAt(at)), FIRST_WEIGHT), 31) +
+          fold(text.charCodeAt(at + GRAM))) |
+        0;
     }
-    return merge(found);
+    return found.length > 1 ? merge(found) : found;
   }
 }
 

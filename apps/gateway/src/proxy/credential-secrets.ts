@@ -13,14 +13,3 @@ export function attachedValues(
   }
   return values;
 }
-
-/** A value as it may come back: raw, URL-encoded (either hex case), JSON-escaped. */
-export function echoForms(value: string): string[] {
-  const encoded = encodeURIComponent(value);
-  return [
-    value,
-    encoded,
-    encoded.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()),
-    JSON.stringify(value).slice(1, -1).replaceAll('/', '\\/'),
-  ];
-}

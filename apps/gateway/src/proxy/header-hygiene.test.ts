@@ -71,3 +71,13 @@ describe('forwardedRequestHeaders and Expect', () => {
     expect(forwardedRequestHeaders({ expect: '100-continue', 'x-a': '1' })).toEqual({ 'x-a': '1' });
   });
 });
+
+describe('accept-encoding', () => {
+  it('keeps only the codings the answer scan reads, identity when none is left', () => {
+    const forwarded = (value: string) => forwardedRequestHeaders({ 'accept-encoding': value });
+    expect(forwarded('gzip, deflate, br, zstd')['accept-encoding']).toBe('gzip, deflate, br');
+    expect(forwarded('zstd;q=1.0, gzip;q=0.5')['accept-encoding']).toBe('gzip;q=0.5');
+    expect(forwarded('zstd, *')['accept-encoding']).toBe('identity');
+    expect(forwardedRequestHeaders({})).toEqual({});
+  });
+});

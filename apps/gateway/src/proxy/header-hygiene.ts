@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { SCANNABLE_CODINGS } from './secret-scrubber.ts';
 
 /** Hop-by-hop headers (RFC 9110 section 7.6.1): they describe one connection, never relayed. */
 const HOP_BY_HOP = [
@@ -44,7 +45,8 @@ function connectionNamed(connection: string | string[] | undefined): Set<string>
 /**
  * The client's headers as they may be sent upstream: everything except
  * credentials, spoofable proxy headers and hop-by-hop headers (including
- * those named in `Connection`). `content-length` is recomputed by the caller.
+ * those named in `Connection`), and `accept-encoding` cut to the codings the
+ * answer scan reads. `content-length` is recomputed by the caller.
  */
 export function forwardedRequestHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   const named = connectionNamed(headers.connection);
@@ -54,7 +56,22 @@ export function forwardedRequestHeaders(headers: IncomingHttpHeaders): Record<st
     if (STRIPPED_REQUEST_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
     out[name] = Array.isArray(value) ? value.join(', ') : value;
   }
+  if (out['accept-encoding'] !== undefined)
+    out['accept-encoding'] = scannableCodings(out['accept-encoding']);
   return out;
+}
+
+/**
+ * The agent's `accept-encoding` with only the codings whose answers the
+ * secret scan can read (an answer in another one is refused), `identity`
+ * when none is left: no `accept-encoding` at all would allow any coding.
+ */
+export function scannableCodings(acceptEncoding: string): string {
+  const kept = acceptEncoding
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => SCANNABLE_CODINGS.has(item.split(';')[0]!.trim().toLowerCase()));
+  return kept.length > 0 ? kept.join(', ') : 'identity';
 }
 
 /** The upstream's response headers as they may be relayed: all but the hop-by-hop ones. */

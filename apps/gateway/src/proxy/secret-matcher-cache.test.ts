@@ -17,7 +17,11 @@ describe('SecretMatcherCache', () => {
     const first = cache.matcherFor(['tok/abc+def', 'not-secret']);
     expect(cache.matcherFor(['tok/abc+def', 'not-secret'])).toBe(first);
     expect(searched).toEqual(['tok/abc+def', 'not-secret']);
-    const { scrubbed } = first.scan(Buffer.from('a tok/abc+def b tok%2Fabc%2Bdef c not-secret'));
+    const { scrubbed } = first.scan(
+      Buffer.from('a tok/abc+def b tok%2Fabc%2Bdef c not-secret'),
+      undefined,
+      true,
+    );
     expect(scrubbed.toString()).toBe(
       `a ${maskOf('tok/abc+def')} b ${maskOf('tok%2Fabc%2Bdef')} c not-secret`,
     );
@@ -28,7 +32,11 @@ describe('SecretMatcherCache', () => {
     const signed = (signature: string) => [`SIG Credential=tok-key, Signature=${signature}`];
     const first = cache.matcherFor(signed('aaaa'));
     expect(cache.matcherFor(signed('bbbb'))).toBe(first);
-    const { scrubbed } = first.scan(Buffer.from('echo: Credential=tok-key, Signature=aaaa'));
+    const { scrubbed } = first.scan(
+      Buffer.from('echo: Credential=tok-key, Signature=aaaa'),
+      undefined,
+      true,
+    );
     expect(scrubbed.toString()).toBe(`echo: Credential=${maskOf('tok-key')}, Signature=aaaa`);
   });
 

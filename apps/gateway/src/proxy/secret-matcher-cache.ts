@@ -1,4 +1,3 @@
-import { echoForms } from './credential-secrets.ts';
 import { SecretMatcher } from './secret-matcher.ts';
 
 /** Matchers kept per route: one per live credential, plus room for a renewal in flight. */
@@ -9,7 +8,8 @@ const DEFAULT_CAPACITY = 8;
  * attaches change only when it is renewed, except a request signature, which
  * changes every time but only carries secrets that do not (the access key
  * id). So a matcher is keyed by the secrets found in the values and built
- * once per credential, and a value seen before is not searched again.
+ * once per credential (its spellings computed then), and a value seen
+ * before is not searched again.
  */
 export class SecretMatcherCache {
   readonly #secretsIn: (value: string) => readonly string[];
@@ -34,7 +34,7 @@ export class SecretMatcherCache {
     const secretsKey = secrets.join('\n');
     const matcher =
       this.#bySecrets.get(secretsKey) ??
-      this.#remember(this.#bySecrets, secretsKey, new SecretMatcher(secrets.flatMap(echoForms)));
+      this.#remember(this.#bySecrets, secretsKey, new SecretMatcher(secrets));
     return this.#remember(this.#byValues, valuesKey, matcher);
   }
 

@@ -1,91 +1,185 @@
+import { SecretFinder, type Range } from '@keyless/auth-core';
+
 /** What one scan of a window of bytes found. */
 export interface ScanResult {
-  /** The window with every complete occurrence of a secret replaced. */
+  /** The bytes that may go to the client now, every secret in them masked. */
   readonly scrubbed: Buffer;
-  /** How many trailing bytes of `scrubbed` may begin a secret: hold them until more bytes come. */
-  readonly hold: number;
-  /** True when at least one secret was replaced. */
+  /** Trailing bytes of the window as they came (they may begin or continue a secret): prepend them to the next window. */
+  readonly held: Buffer;
+  /**
+   * The secret found in this window that runs into `held`, relative to the
+   * start of `held` (its start is negative when part of it was emitted): pass
+   * it to the next scan, which masks it on (the same marker, continued).
+   */
+  readonly carried: Range | undefined;
+  /** True when at least one secret was masked. */
   readonly matched: boolean;
 }
 
 const MARKER = '[REDACTED]';
 
+/** ASCII letters folded to lower case, as the finder compares them. */
+const fold = (byte: number): number => (byte >= 65 && byte <= 90 ? byte + 32 : byte);
+
 /**
- * What replaces `secret`: the marker padded (or cut) to the secret's own length,
- * so that a scrubbed body still matches the `content-length` the upstream
- * declared, which was relayed before the body was read.
+ * What replaces a secret of `length` bytes (or a Buffer's / string's byte length):
+ * the marker padded (or cut) to that length, so that a scrubbed body still
+ * matches the `content-length` the upstream declared, which was relayed
+ * before the body was read, and a WebSocket message keeps its size.
  */
-export function maskOf(secret: string | Buffer): Buffer {
-  const length = Buffer.byteLength(secret);
+export function maskOf(secret: string | Buffer | number): Buffer {
+  const length = typeof secret === 'number' ? secret : Buffer.byteLength(secret);
   return Buffer.from(MARKER.padEnd(length, '*').slice(0, length));
 }
 
 /**
- * Finds secrets in a byte stream that arrives in chunks. The caller scans a
- * window (what it held back plus the new chunk), emits all but the `hold`
- * trailing bytes, and prepends those to the next window, so that no secret
- * split across chunk boundaries escapes, while bytes that cannot begin a
- * secret are never delayed. Replacements keep the length of what they replace.
+ * Finds a credential's secrets in bytes on their way to the client, in every
+ * spelling the redactor knows (auth-core's SecretFinder: raw, URL-, form-,
+ * JSON-, HTML-encoded, base64 at each alignment; encoded forms
+ * case-insensitively; any run of 16 characters of a raw form). A stream is
+ * scanned in windows: the caller emits `scrubbed`, and prepends `held` (the
+ * trailing bytes that may begin or continue a secret) to the next chunk, so
+ * that no secret split across chunks escapes, while bytes that cannot be part
+ * of one are never delayed. Masks keep the length of what they replace.
  */
 export class SecretMatcher {
-  readonly #secrets: readonly {
-    readonly text: string;
-    readonly value: Buffer;
-    readonly mask: Buffer;
-  }[];
+  readonly #finder: SecretFinder;
+  /** Raw spellings (any run counts), as lower-cased bytes. */
+  readonly #raw: readonly Buffer[];
+  /** Encoded spellings (only the whole counts), as lower-cased bytes. */
+  readonly #whole: readonly Buffer[];
+  /** Bytes that occur in some spelling (both cases of a letter): a window ending in another byte holds nothing. */
+  readonly #inSpelling = new Uint8Array(256);
+  /** Length of the longest spelling, bytes. */
+  readonly longest: number;
 
-  /** `secrets` in every form they may be echoed in; empty strings are ignored. */
+  /** The secrets of one credential; those shorter than the redactor's minimum are ignored. */
   constructor(secrets: Iterable<string>) {
-    this.#secrets = [...new Set(secrets)]
-      .filter((secret) => secret.length > 0)
-      .map((secret) => ({ text: secret, value: Buffer.from(secret), mask: maskOf(secret) }))
-      .sort((a, b) => b.value.length - a.value.length);
+    this.#finder = new SecretFinder(secrets);
+    const raw: Buffer[] = [];
+    const whole: Buffer[] = [];
+    for (const { lower, partial } of this.#finder.spellings) {
+      const bytes = Buffer.from(lower, 'latin1');
+      (partial ? raw : whole).push(bytes);
+      for (const byte of bytes) {
+        this.#inSpelling[byte] = 1;
+        if (byte >= 97 && byte <= 122) this.#inSpelling[byte - 32] = 1;
+      }
+    }
+    this.#raw = raw;
+    this.#whole = whole;
+    this.longest = Math.max(0, ...[...raw, ...whole].map((bytes) => bytes.length));
   }
 
   get empty(): boolean {
-    return this.#secrets.length === 0;
+    return this.longest === 0;
   }
 
   /** A whole text (a header value) with every secret masked; the same string when none is in it. */
   scrubText(text: string): string {
-    let scrubbed = text;
-    for (const secret of this.#secrets) {
-      if (scrubbed.includes(secret.text))
-        scrubbed = scrubbed.replaceAll(secret.text, secret.mask.toString('latin1'));
+    const ranges = this.#finder.find(text);
+    if (ranges.length === 0) return text;
+    const parts: string[] = [];
+    let from = 0;
+    for (const [start, end] of ranges) {
+      parts.push(text.slice(from, start), maskOf(end - start).toString('latin1'));
+      from = end;
     }
-    return scrubbed;
+    parts.push(text.slice(from));
+    return parts.join('');
   }
 
-  scan(window: Buffer): ScanResult {
-    let scrubbed = window;
-    let matched = false;
-    for (const { value, mask } of this.#secrets) {
-      let at = scrubbed.indexOf(value);
-      if (at < 0) continue;
-      if (!matched) scrubbed = Buffer.from(scrubbed); // the caller's bytes stay untouched
-      matched = true;
-      while (at >= 0) {
-        mask.copy(scrubbed, at);
-        at = scrubbed.indexOf(value, at + value.length);
-      }
-    }
-    return { scrubbed, hold: this.#heldSuffix(scrubbed), matched };
+  /**
+   * A whole message (a WebSocket frame's payload) with every secret masked.
+   * `before`, the end of the previous message, lets a secret split across two
+   * messages be masked where it continues (what went before is already sent).
+   */
+  scrubMessage(message: Buffer, before?: Buffer): { scrubbed: Buffer; matched: boolean } {
+    const window = before?.length ? Buffer.concat([before, message]) : message;
+    const offset = window.length - message.length;
+    const ranges = this.#finder.find(window.toString('latin1'));
+    const scrubbed = mask(message, ranges, offset);
+    return { scrubbed, matched: scrubbed !== message };
   }
 
-  /** Length of the longest suffix of `window` that is a proper prefix of a secret. */
+  /**
+   * Scans `window` (the bytes held last time, then a new chunk); `carried` is
+   * the last scan's. On the `final` window nothing is held.
+   */
+  scan(window: Buffer, carried?: Range, final = false): ScanResult {
+    const ranges = withCarried(this.#finder.find(window.toString('latin1')), carried);
+    const cut = window.length - (final ? 0 : this.#heldSuffix(window));
+    const scrubbed = mask(window.subarray(0, cut), ranges, 0);
+    const last = ranges.at(-1);
+    return {
+      scrubbed,
+      held: window.subarray(cut),
+      carried: last && last[1] > cut ? [last[0] - cut, last[1] - cut] : undefined,
+      matched: ranges.length > 0,
+    };
+  }
+
+  /**
+   * Length of the longest suffix of `window` that may be the start of a
+   * secret: a proper prefix of an encoded spelling, or any piece of a raw one
+   * (a run may become long enough with the next chunk, or continue one).
+   */
   #heldSuffix(window: Buffer): number {
+    const n = window.length;
+    if (n === 0 || this.#inSpelling[window[n - 1]!] === 0) return 0;
     let longest = 0;
-    for (const { value: secret } of this.#secrets) {
-      const max = Math.min(secret.length - 1, window.length);
-      for (let length = max; length > longest; length--) {
-        const start = window.length - length;
-        // Cheap first-byte test before comparing the whole candidate.
-        if (window[start] === secret[0] && window.compare(secret, 0, length, start) === 0) {
+    for (const form of this.#whole) {
+      for (let length = Math.min(form.length - 1, n); length > longest; length -= 1) {
+        if (foldedEqual(window, n - length, form, 0, length)) {
           longest = length;
           break;
         }
       }
     }
+    const last = fold(window[n - 1]!);
+    for (const form of this.#raw) {
+      // Every place the window's last byte could sit in the spelling, extended backwards.
+      for (let at = form.indexOf(last); at >= 0; at = form.indexOf(last, at + 1)) {
+        let length = 1;
+        while (length <= at && length < n && fold(window[n - 1 - length]!) === form[at - length])
+          length += 1;
+        longest = Math.max(longest, Math.min(length, form.length - 1));
+      }
+    }
     return longest;
   }
+}
+
+/** `ranges` (sorted, disjoint) with `carried` joined to those it overlaps, keeping its start. */
+function withCarried(ranges: Range[], carried: Range | undefined): Range[] {
+  if (carried === undefined) return ranges;
+  let end = carried[1];
+  let joined = 0;
+  while (joined < ranges.length && ranges[joined]![0] <= end) {
+    end = Math.max(end, ranges[joined]![1]);
+    joined += 1;
+  }
+  return [[carried[0], end], ...ranges.slice(joined)];
+}
+
+/** `bytes` (which start at `offset` in the scanned window) with `ranges` masked; the same Buffer when none falls in it. */
+function mask(bytes: Buffer, ranges: readonly Range[], offset: number): Buffer {
+  let out = bytes;
+  for (const [start, end] of ranges) {
+    const from = Math.max(start - offset, 0);
+    const to = Math.min(end - offset, bytes.length);
+    if (from >= to) continue;
+    if (out === bytes) out = Buffer.from(bytes); // the caller's bytes stay untouched
+    // The mask of the whole range, so that its pieces in two windows read as one marker.
+    maskOf(end - start).copy(out, from, from - (start - offset), to - (start - offset));
+  }
+  return out;
+}
+
+/** True when `window[start..start+length]` equals `form[from..]`, ASCII letters folded. */
+function foldedEqual(window: Buffer, start: number, form: Buffer, from: number, length: number) {
+  for (let i = 0; i < length; i += 1) {
+    if (fold(window[start + i]!) !== form[from + i]) return false;
+  }
+  return true;
 }

@@ -74,7 +74,16 @@ describe('secretGuardFor compressed answers', () => {
     expect(Buffer.concat(relayed).length).toBeLessThan(compressed.length);
   });
 
-  it('leaves codings it cannot read to the caller', () => {
-    expect(secretGuardFor('zstd-unknown', new SecretMatcher([SECRET]))).toBeUndefined();
+  it('leaves codings it cannot read, and stacked codings, to the caller', () => {
+    for (const coding of ['zstd', 'compress', 'gzip, br', 'br,gzip', 'constructor', 'x, identity'])
+      expect(secretGuardFor(coding, new SecretMatcher([SECRET])), coding).toBeUndefined();
+  });
+
+  it('reads identity in a list as no coding (gzip, identity is gzip)', async () => {
+    const gz = zlib.gzipSync(Buffer.from(`{"echo":"${SECRET}"}`));
+    const guard = secretGuardFor('gzip, identity', new SecretMatcher([SECRET]))!;
+    await expect(pipeline(Readable.from([gz]), guard)).rejects.toBeInstanceOf(SecretInAnswerError);
+    const plain = secretGuardFor(' Identity ', new SecretMatcher([SECRET]))!;
+    expect(plain).toBeInstanceOf(PlainSecretScrubber);
   });
 });

@@ -1,5 +1,6 @@
 import type { Transform, TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
+import type { Range } from '@keyless/auth-core';
 import { AnswerRelay } from './answer-relay.ts';
 import type { SecretMatcher } from './secret-matcher.ts';
 
@@ -11,10 +12,24 @@ export class SecretInAnswerError extends Error {
   }
 }
 
+/** Raised before any byte is relayed when an answer's content coding cannot be scanned. */
+export class UnscannableAnswerError extends Error {
+  /** An upstream fault: the route's error shape answers 502. */
+  readonly statusCode = 502;
+  constructor(contentEncoding: string) {
+    super(
+      `the upstream answered in a content coding the gateway cannot scan for the credential (${contentEncoding.slice(0, 40)}); answer refused`,
+    );
+    this.name = 'UnscannableAnswerError';
+  }
+}
+
 /** An answer body in plain bytes: secrets are replaced as they stream past. */
 export class PlainSecretScrubber extends AnswerRelay {
   readonly #matcher: SecretMatcher;
   #held: Buffer = Buffer.alloc(0);
+  /** The secret that runs into `#held` (see SecretMatcher.scan). */
+  #carried: Range | undefined;
   /** True once a secret was replaced. */
   matched = false;
 
@@ -29,25 +44,40 @@ export class PlainSecretScrubber extends AnswerRelay {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    const window = this.#held.length ? Buffer.concat([this.#held, chunk]) : chunk;
-    const { scrubbed, hold, matched } = this.#matcher.scan(window);
-    this.matched ||= matched;
-    this.#held = scrubbed.subarray(scrubbed.length - hold);
-    done(null, hold ? scrubbed.subarray(0, scrubbed.length - hold) : scrubbed);
+    done(null, this.#scan(this.#held.length ? Buffer.concat([this.#held, chunk]) : chunk, false));
   }
 
   override _flush(done: TransformCallback): void {
-    done(null, this.#held);
+    done(null, this.#scan(this.#held, true));
+  }
+
+  #scan(window: Buffer, final: boolean): Buffer {
+    const { scrubbed, held, carried, matched } = this.#matcher.scan(window, this.#carried, final);
+    this.matched ||= matched;
+    this.#held = held;
+    this.#carried = carried;
+    return scrubbed;
   }
 }
 
 /** Decoders for the content codings whose bytes can be scanned. */
-const DECODERS: Record<string, () => Transform> = {
-  gzip: () => zlib.createGunzip(),
-  'x-gzip': () => zlib.createGunzip(),
-  deflate: () => zlib.createInflate(),
-  br: () => zlib.createBrotliDecompress(),
-};
+const DECODERS = new Map<string, () => Transform>([
+  ['gzip', () => zlib.createGunzip()],
+  ['x-gzip', () => zlib.createGunzip()],
+  ['deflate', () => zlib.createInflate()],
+  ['br', () => zlib.createBrotliDecompress()],
+]);
+
+/** Content codings an answer may come in (`identity` included): the only ones the agent may ask the upstream for. */
+export const SCANNABLE_CODINGS: ReadonlySet<string> = new Set(['identity', ...DECODERS.keys()]);
+
+/** The codings of a `content-encoding` value in the order they were applied, `identity` left out. */
+function codingsOf(contentEncoding: string): string[] {
+  return contentEncoding
+    .split(',')
+    .map((coding) => coding.trim().toLowerCase())
+    .filter((coding) => coding !== '' && coding !== 'identity');
+}
 
 /**
  * A compressed answer body: the bytes reach the client exactly as the upstream
@@ -92,13 +122,18 @@ export class CompressedSecretGuard extends AnswerRelay {
   }
 }
 
-/** The guard for an answer body with `contentEncoding`, or undefined when it cannot be scanned. */
+/**
+ * The guard for an answer body with `contentEncoding`, or undefined when it
+ * cannot be scanned (the caller must not relay it): a coding the gateway
+ * cannot decode, or several stacked (`gzip, br`; `identity` does not count),
+ * which no agent asks for and the upstream may not send.
+ */
 export function secretGuardFor(
   contentEncoding: string | undefined,
   matcher: SecretMatcher,
 ): AnswerRelay | undefined {
-  const coding = (contentEncoding ?? '').trim().toLowerCase();
-  if (coding === '' || coding === 'identity') return new PlainSecretScrubber(matcher);
-  const decoder = DECODERS[coding];
+  const codings = codingsOf(contentEncoding ?? '');
+  if (codings.length === 0) return new PlainSecretScrubber(matcher);
+  const decoder = codings.length === 1 ? DECODERS.get(codings[0]!) : undefined;
   return decoder ? new CompressedSecretGuard(matcher, decoder()) : undefined;
 }
