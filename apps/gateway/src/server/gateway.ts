@@ -151,7 +151,13 @@ export async function startGateway(
       websockets.push(sockets);
       urls[route.name] = await listen(app, config.host, route.port, route.portSetting);
     }
-    const management = createManagementServer(configured, registry, logger, policies.report);
+    const management = createManagementServer(
+      configured,
+      registry,
+      logger,
+      redactor,
+      policies.report,
+    );
     servers.push(management);
     const managementUrl = await listen(
       management,

@@ -1,7 +1,10 @@
-import type { RouteCredential } from '@keyless/auth-core';
+import type { Redactor, RouteCredential } from '@keyless/auth-core';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { FLAVORS } from '../config/flavors.ts';
+import { gatewayError } from '../proxy/gateway-errors.ts';
+import { frameworkErrorOptions } from './framework-errors.ts';
 import { isUsable } from './readiness.ts';
 
 /** A configured route as the management endpoints report it. */
@@ -10,18 +13,37 @@ export interface RouteReport {
   readonly credential: RouteCredential;
 }
 
-/** `/healthz` (liveness), `/readyz` (every route has a usable credential; policy state), `/metrics`. */
+/**
+ * `/healthz` (liveness), `/readyz` (every route has a usable credential; policy
+ * state), `/metrics`. Fastify's own refusals (a malformed URL, a request Node
+ * cannot parse) answer in the OpenAI error shape with the message redacted;
+ * no answer quotes the request's URL.
+ */
 export function createManagementServer(
   routes: readonly RouteReport[],
   registry: Registry,
   logger: Logger,
+  redactor: Pick<Redactor, 'redact'>,
   /** Each request policy's state (budget left, current rate); it never changes readiness. */
   policies: () => readonly object[] = () => [],
 ): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger.child({ server: 'management' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
+    ...frameworkErrorOptions((code, message) =>
+      gatewayError(FLAVORS.openai, (text) => redactor.redact(text), code, message),
+    ),
   });
+
+  // Fastify's defaults quote the URL or the error: never echo what the caller sent.
+  app.setNotFoundHandler((_request, reply) =>
+    reply.code(404).send({ error: 'not_found', message: 'no such management endpoint' }),
+  );
+  app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) =>
+    reply
+      .code(error.statusCode ?? 500)
+      .send({ error: 'failed', message: redactor.redact(error.message) }),
+  );
 
   app.get('/healthz', async () => ({ status: 'ok', service: 'keyless' }));
 

@@ -6,6 +6,8 @@ import type { RouteConfig } from '../config/gateway-config.ts';
 import type { GatewayErrorResponse } from '../proxy/gateway-errors.ts';
 import { relayedResponseHeaders } from '../proxy/header-hygiene.ts';
 import { observeBody, type AnswerObserver } from '../proxy/request-hooks.ts';
+import type { SecretMatcher } from '../proxy/secret-matcher.ts';
+import { SecretMatcherCache } from '../proxy/secret-matcher-cache.ts';
 import {
   CLIENT_CLOSED,
   type ForwardTrace,
@@ -47,7 +49,9 @@ export interface WebSocketProxy {
  * handshake and the frame relay are WebSocket's own. The client gets 101 only
  * after the upstream answered 101; an upstream refusal reaches the client with
  * its status and body. The credential is checked at the handshake only: an
- * open socket outlives later refreshes. Messages are relayed, never logged.
+ * open socket outlives later refreshes. Messages are relayed, never logged;
+ * the upstream's are scanned for the credential like HTTP answers (a reflecting
+ * upstream could send its handshake's headers back as a message).
  */
 export function attachWebSocketProxy(
   server: http.Server,
@@ -75,6 +79,8 @@ export function attachWebSocketProxy(
     }
   });
   const open = new Set<{ client: WebSocket; upstream: WebSocket }>();
+  // The secrets among the headers a handshake was sent with: the credential, whatever the auth.
+  const matchers = new SecretMatcherCache((value) => deps.redactor.secretsIn(value));
 
   const handle = async (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const startedAt = performance.now();
@@ -110,8 +116,10 @@ export function attachWebSocketProxy(
     const onClose = () => aborted.abort();
     socket.once('close', onClose);
     let upstream: WebSocket | undefined;
+    let sentHeaders: Record<string, string> = {};
     const send: SendUpstream = (outgoing) =>
       new Promise((resolve, reject) => {
+        sentHeaders = outgoing.headers;
         const headers = { ...outgoing.headers };
         // The upstream client makes its own handshake headers.
         delete headers.host;
@@ -184,7 +192,10 @@ export function attachWebSocketProxy(
       const pair = { client, upstream: opened };
       open.add(pair);
       relay(client, opened);
-      relay(opened, client, result.observer);
+      relay(opened, client, {
+        observer: result.observer,
+        scrub: matchers.matcherFor(Object.values(sentHeaders)),
+      });
       client.once('close', () => open.delete(pair));
       done(101);
     });
@@ -213,12 +224,32 @@ export function attachWebSocketProxy(
   };
 }
 
-/** Relays messages and the close of `from` to `to`; `observer` sees each message relayed. */
-function relay(from: WebSocket, to: WebSocket, observer?: AnswerObserver): void {
+/** What a relay does to the messages it passes on. */
+interface RelayOptions {
+  /** Sees each message relayed (as relayed), then how the socket closed. */
+  readonly observer?: AnswerObserver | undefined;
+  /** Masks these secrets in each message (lengths kept), also where one continues from the previous message. */
+  readonly scrub?: SecretMatcher | undefined;
+}
+
+/** Relays messages and the close of `from` to `to`. */
+function relay(from: WebSocket, to: WebSocket, options: RelayOptions = {}): void {
+  const { observer, scrub } = options;
+  // The end of the previous message: a secret split across two messages is masked where it continues.
+  let tail: Buffer | undefined;
   from.on('message', (data: RawData, isBinary: boolean) => {
     if (to.readyState !== WebSocket.OPEN) return;
-    to.send(data, { binary: isBinary });
-    observer?.data(Buffer.isBuffer(data) ? data : Buffer.concat(toBuffers(data)));
+    let message = toBuffer(data);
+    if (scrub && !scrub.empty) {
+      const previous = tail;
+      const keep = scrub.longest - 1;
+      const joined =
+        message.length >= keep || !previous ? message : Buffer.concat([previous, message]);
+      tail = Buffer.from(joined.subarray(Math.max(0, joined.length - keep)));
+      message = scrub.scrubMessage(message, previous).scrubbed;
+    }
+    to.send(message, { binary: isBinary });
+    observer?.data(message);
   });
   from.on('close', (code: number, reason: Buffer) => {
     observer?.end(code === 1000 || code === GOING_AWAY);
@@ -228,6 +259,10 @@ function relay(from: WebSocket, to: WebSocket, observer?: AnswerObserver): void 
     }
   });
   from.on('error', () => to.terminate());
+}
+
+function toBuffer(data: RawData): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.concat(toBuffers(data));
 }
 
 function toBuffers(data: RawData): Buffer[] {
