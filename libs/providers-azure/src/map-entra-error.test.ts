@@ -323,7 +323,7 @@ describe('describeEntraFailure', () => {
       '700213',
       "AADSTS700213: No match for subject 'x'.\r\nTrace ID: t",
     );
-    expect(describeEntraFailure(sdk)).toEqual({
+    expect(describeEntraFailure(sdk, undefined, remoteText)).toEqual({
       aadsts: 'AADSTS700213',
       oauthError: 'invalid_client',
       httpStatus: 401,
@@ -331,9 +331,32 @@ describe('describeEntraFailure', () => {
     });
   });
 
+  it('redacts the whole description before it cuts the trace ids off', () => {
+    const seen: string[] = [];
+    const spy = (value: unknown, maxChars?: number) => {
+      seen.push(String(value));
+      return remoteText(value, maxChars);
+    };
+    const body = JSON.stringify({
+      error: 'invalid_request',
+      error_description: 'AADSTS50000: echoed x\r\nTrace ID: t\r\nCorrelation ID: c',
+    });
+    const failure = describeEntraFailure(
+      new Error('x'),
+      { path: '/', status: 400, errorBody: body },
+      spy,
+    );
+    expect(seen[0]).toContain('Trace ID: t');
+    expect(failure.description).toBe('AADSTS50000: echoed x');
+  });
+
   it('takes the transport code from the wire and the SDK code from MSAL', () => {
     expect(
-      describeEntraFailure(networkError(), { path: '/', error: restError('ECONNRESET') }),
+      describeEntraFailure(
+        networkError(),
+        { path: '/', error: restError('ECONNRESET') },
+        remoteText,
+      ),
     ).toEqual({
       networkCode: 'ECONNRESET',
       sdkCode: 'network_error',

@@ -61,7 +61,7 @@ export function mapEntraError(error: unknown, context: EntraErrorContext): Keyle
   const keyless = findInChain(error, (e) => e instanceof KeylessError);
   if (keyless instanceof KeylessError) return keyless;
 
-  const described = describeEntraFailure(error, context.wire);
+  const described = describeEntraFailure(error, context.wire, context.remoteText);
   // Entra's description is remote text: redacted, then bounded, before it is kept or quoted.
   const failure: EntraFailureDetails =
     described.description === undefined
@@ -214,8 +214,19 @@ function classifyTransport(
   });
 }
 
-/** Collects the AADSTS code, OAuth error, HTTP status and transport code from an SDK error and the wire. */
-export function describeEntraFailure(error: unknown, wire?: WireRecord): EntraFailureDetails {
+/** Remote text redacted and flattened to one line, not yet cut: the description is cut once, at the end. */
+const UNCUT = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Collects the AADSTS code, OAuth error, HTTP status and transport code from an SDK error and the
+ * wire. Entra's descriptions are passed through `remoteText` (redacted, one line) before the trace
+ * ids are cut off, so that no cut can split a secret the redactor would have recognised.
+ */
+export function describeEntraFailure(
+  error: unknown,
+  wire: WireRecord | undefined,
+  remoteText: EntraErrorContext['remoteText'],
+): EntraFailureDetails {
   let aadsts: string | undefined;
   let oauthError: string | undefined;
   let httpStatus: number | undefined;
@@ -224,7 +235,7 @@ export function describeEntraFailure(error: unknown, wire?: WireRecord): EntraFa
   let sdkCode: string | undefined;
   const texts: string[] = [];
 
-  const body = parseErrorBody(wire?.errorBody);
+  const body = parseErrorBody(wire?.errorBody, remoteText);
   if (body) {
     oauthError = body.error;
     description = body.description;
@@ -255,10 +266,12 @@ export function describeEntraFailure(error: unknown, wire?: WireRecord): EntraFa
     if (typeof link['message'] === 'string') texts.push(link['message']);
   }
   for (const text of texts) {
-    const match = /AADSTS(\d+):[^\r\n]*/.exec(text);
-    if (!match) continue;
-    aadsts ??= `AADSTS${match[1]}`;
-    description ??= cleanDescription(match[0]);
+    const code = /AADSTS(\d+):/.exec(text)?.[1];
+    if (code === undefined) continue;
+    aadsts ??= `AADSTS${code}`;
+    const redacted = remoteText(text, UNCUT);
+    const at = redacted.indexOf(`AADSTS${code}:`);
+    description ??= cleanDescription(at < 0 ? redacted : redacted.slice(at));
   }
   return {
     ...(aadsts === undefined ? {} : { aadsts }),
@@ -272,6 +285,7 @@ export function describeEntraFailure(error: unknown, wire?: WireRecord): EntraFa
 
 function parseErrorBody(
   body: string | undefined,
+  remoteText: EntraErrorContext['remoteText'],
 ): { error?: string; description?: string; code?: string } | undefined {
   if (!body) return undefined;
   let parsed: unknown;
@@ -289,18 +303,17 @@ function parseErrorBody(
   const number = typeof first === 'number' || typeof first === 'string' ? String(first) : fromText;
   return {
     ...(typeof parsed['error'] === 'string' ? { error: parsed['error'] } : {}),
-    ...(text === undefined ? {} : { description: cleanDescription(text) }),
+    ...(text === undefined ? {} : { description: cleanDescription(remoteText(text, UNCUT)) }),
     ...(number === undefined ? {} : { code: `AADSTS${number}` }),
   };
 }
 
 /**
- * First line of an Entra description, without the trace/correlation ids and timestamps Entra
- * appends. Never cut here: mapEntraError redacts it first, then bounds it (remoteText).
+ * An Entra description (already redacted and on one line) without the trace/correlation ids and
+ * timestamps Entra appends after it. Never cut here: mapEntraError bounds it (remoteText).
  */
-function cleanDescription(text: string): string {
-  const line = text.split(/\r?\n/)[0] ?? text;
-  const cut = line.split(/\s*(?:Trace ID|Correlation ID|Timestamp):/)[0] ?? line;
+function cleanDescription(redacted: string): string {
+  const cut = redacted.split(/\s*(?:Trace ID|Correlation ID|Timestamp):/)[0] ?? redacted;
   return cut.replace(/\s*-\s*$/, '').trim();
 }
 
