@@ -15,7 +15,25 @@ export const HOSTILE_PATHS = {
   resetMidStream: '/reset-mid-stream',
   unauthorizedCut: '/unauthorized-cut',
   stallHeaders: '/stall-headers',
+  /** Every hop-by-hop response header, and one named in `Connection`. */
+  hopByHop: '/hop-by-hop',
+  /** A WebSocket accepted, then the connection ended with the 101 (no frame ever). */
+  websocketCutAtOnce: '/ws-cut-at-once',
+  /** A WebSocket that answers the client's first message with three, then resets. */
+  websocketResetMidStream: '/ws-reset-mid-stream',
+  /** A 101 cut in the middle of its headers. */
+  websocketCutMidHeaders: '/ws-cut-mid-headers',
 } as const;
+
+/** Messages the upstream sends on `websocketResetMidStream` before it resets. */
+export const WEBSOCKET_MESSAGES = ['one', 'two', 'three'] as const;
+
+/** A request as the hostile upstream received it. */
+export interface HostileRequest {
+  readonly target: string;
+  /** Header names lower-cased; a repeated header keeps its last value. */
+  readonly headers: Record<string, string>;
+}
 
 /** A raw TCP upstream that misbehaves on purpose and counts what it saw. */
 export interface HostileUpstream {
@@ -24,10 +42,10 @@ export interface HostileUpstream {
   count(path: string): number;
   /** Raw request targets received, in order. */
   readonly targets: string[];
+  /** Every request received, in order. */
+  readonly requests: HostileRequest[];
   /** WebSocket handshakes received. */
   websocketHandshakes(): number;
-  /** Connections open right now. */
-  openConnections(): number;
   close(): Promise<void>;
 }
 
@@ -38,6 +56,7 @@ export async function startHostileUpstream(): Promise<HostileUpstream> {
   const sockets = new Set<net.Socket>();
   const counts = new Map<string, number>();
   const targets: string[] = [];
+  const requests: HostileRequest[] = [];
   let handshakes = 0;
 
   const server = net.createServer((socket) => {
@@ -61,6 +80,7 @@ export async function startHostileUpstream(): Promise<HostileUpstream> {
           return [line.slice(0, at).trim().toLowerCase(), line.slice(at + 1).trim()];
         }),
       );
+      requests.push({ target, headers });
       if (String(headers.upgrade).toLowerCase() === 'websocket') handshakes++;
       // Drain whatever body follows; the answer does not depend on it.
       socket.resume();
@@ -75,8 +95,8 @@ export async function startHostileUpstream(): Promise<HostileUpstream> {
     url: `http://127.0.0.1:${port}`,
     count: (path) => counts.get(path) ?? 0,
     targets,
+    requests,
     websocketHandshakes: () => handshakes,
-    openConnections: () => sockets.size,
     async close() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -115,19 +135,41 @@ function answer(socket: net.Socket, path: string, headers: Record<string, string
       return void setTimeout(() => socket.destroy(), 20);
     case P.stallHeaders:
       return; // never answers; the gateway's client gives up or times out
+    case P.hopByHop:
+      return void socket.end(
+        'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n' +
+          'Connection: close, X-Named\r\nKeep-Alive: timeout=5\r\nProxy-Connection: keep-alive\r\n' +
+          'TE: trailers\r\nTrailer: X-Checksum\r\nUpgrade: h2c\r\nX-Named: 1\r\nX-Kept: 1\r\n\r\n{"ok":true}',
+      );
+    case P.websocketCutAtOnce:
+      return void socket.end(switchingProtocols(headers));
+    case P.websocketResetMidStream:
+      socket.write(switchingProtocols(headers));
+      // The client's first message (any bytes after the handshake) starts the stream.
+      return void socket.once('data', () => {
+        const frames = WEBSOCKET_MESSAGES.map(textFrame);
+        socket.write(Buffer.concat(frames), () => socket.destroy());
+      });
+    case P.websocketCutMidHeaders:
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnec');
+      return void setTimeout(() => socket.destroy(), 20);
     default:
-      if (headers['sec-websocket-key']) {
-        // Accept the handshake, then cut the connection at once.
-        const accept = createHash('sha1')
-          .update(`${headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
-          .digest('base64');
-        socket.write(
-          `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
-        );
-        return void setTimeout(() => socket.destroy(), 20);
-      }
       return void socket.end(
         'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\nConnection: close\r\nKeep-Alive: timeout=5\r\nX-Hop: 1\r\n\r\n{"ok":true}',
       );
   }
+}
+
+/** The 101 that accepts a client's handshake. */
+function switchingProtocols(headers: Record<string, string>): string {
+  const accept = createHash('sha1')
+    .update(`${headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+    .digest('base64');
+  return `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`;
+}
+
+/** An unmasked (server to client) final text frame of fewer than 126 bytes. */
+function textFrame(text: string): Buffer {
+  const payload = Buffer.from(text);
+  return Buffer.concat([Buffer.from([0x81, payload.length]), payload]);
 }

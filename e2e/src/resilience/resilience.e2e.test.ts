@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { startOpenAiUpstream, type FakeUpstream } from '@keyless/fakes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,8 +5,11 @@ import { WebSocket } from 'ws';
 import { startEngineRig, type EngineRig } from '../engine/engine-rig.ts';
 import { rawRequest } from '../gateway/raw-http.ts';
 import { startGatewayProcess, type GatewayProcess } from '../harness/gateway-process.ts';
+import { metricSample } from '../harness/metrics.ts';
+import { outboundSockets, peakRssMiB } from '../harness/process-sockets.ts';
 import {
   HOSTILE_PATHS as P,
+  WEBSOCKET_MESSAGES,
   startHostileUpstream,
   type HostileUpstream,
 } from './hostile-upstream.ts';
@@ -18,40 +20,74 @@ const figures = {
   faultsInjected: 0,
   requestsSent: 0,
   unexpectedFailures: 0,
+  /** Over every gateway process of the suite. */
   gatewayRestarts: 0,
+  /** Sockets every gateway process opened and still held once idle connections expired. */
   upstreamSocketsLeftOpen: 0,
+  /** The largest peak RSS of any gateway process. */
   peakRssMiB: 0,
 };
 
 const KEY = 'sk-resilience-0123456789abcdef';
 const MiB = 1024 * 1024;
-/** The documented bound: the body budget (64 MiB) on top of an idle gateway, with room to spare. */
+/**
+ * The documented bound (docs/operator.md): the body budget (KEYLESS_BUFFER_LIMIT,
+ * 64 MiB) on top of an idle gateway, with room to spare under the sidecar's 512 MiB.
+ */
 const RSS_BOUND_MIB = 400;
+/** KEYLESS_BUFFER_LIMIT of the gateway that proves the overload answer: two 600 KiB bodies pass it. */
+const TIGHT_BUFFER_LIMIT = MiB;
+/** How long idle keep-alive connections may take to close before an open socket counts as left open. */
+const SOCKETS_SETTLE_MS = 10_000;
 
 let hostile: HostileUpstream;
 let fake: FakeUpstream;
+/** Static routes: openai to the hostile upstream, gemini to the fake (short request timeout). */
 let gateway: GatewayProcess;
+/** Default limits and timeouts, gemini to the fake: the memory bound is measured here. */
+let uploads: GatewayProcess;
+/** A small KEYLESS_BUFFER_LIMIT, openai to the hostile upstream. */
+let tight: GatewayProcess;
 let rig: EngineRig;
 /** A federated gateway whose openai route goes to the hostile upstream. */
 let hostileRig: EngineRig;
 
-/** Peak resident set size of a process, MiB (Linux). */
-function peakRssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
-  return kib / 1024;
+/** Every gateway process of the suite. */
+function gateways(): GatewayProcess[] {
+  return [gateway, uploads, tight, rig?.gateway, hostileRig?.gateway].filter(
+    (process): process is GatewayProcess => !!process,
+  );
+}
+
+function alive(process: GatewayProcess): boolean {
+  return process.child.exitCode === null && process.child.signalCode === null;
+}
+
+/** Sockets the running gateways opened and still hold, polled until none or `SOCKETS_SETTLE_MS`. */
+async function socketsLeftOpen(): Promise<number> {
+  const count = () =>
+    gateways()
+      .filter(alive)
+      .reduce((sum, process) => sum + outboundSockets(process.child.pid!), 0);
+  const deadline = Date.now() + SOCKETS_SETTLE_MS;
+  let open = count();
+  while (open > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    open = count();
+  }
+  return open;
 }
 
 async function send(
   url: string,
   init: RequestInit = {},
-): Promise<{ status: number; text: string }> {
+): Promise<{ status: number; headers: Headers; text: string }> {
   figures.requestsSent++;
   try {
     const response = await fetch(url, init);
-    return { status: response.status, text: await response.text() };
+    return { status: response.status, headers: response.headers, text: await response.text() };
   } catch (error) {
-    return { status: 0, text: String(error) };
+    return { status: 0, headers: new Headers(), text: String(error) };
   }
 }
 
@@ -72,39 +108,98 @@ function handshake(url: string, headers: Record<string, string> = {}): Promise<s
   });
 }
 
+/** An open WebSocket: the messages it received, and how it was closed. */
+interface OpenSocket {
+  readonly socket: WebSocket;
+  readonly messages: string[];
+  /** Resolves with the close code once the gateway closed the socket. */
+  readonly closed: Promise<number>;
+}
+
+/** Opens a WebSocket; rejects unless the handshake succeeds. */
+function openSocket(url: string): Promise<OpenSocket> {
+  figures.requestsSent++;
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);
+    const messages: string[] = [];
+    socket.on('message', (data) => messages.push(String(data)));
+    // Errors end in a close event; only the close is asserted.
+    socket.on('error', () => {});
+    const closed = new Promise<number>((done) => socket.once('close', (code) => done(code)));
+    socket.once('open', () => resolve({ socket, messages, closed }));
+    socket.once('unexpected-response', (_request, response) => {
+      response.resume();
+      reject(new Error(`handshake refused with ${response.statusCode}`));
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** Status line and headers (names lower-cased, every value kept) of a raw HTTP answer. */
+function parseHead(answer: string): {
+  status: string;
+  headers: Map<string, string[]>;
+  body: string;
+} {
+  const end = answer.indexOf('\r\n\r\n');
+  const [statusLine = '', ...lines] = answer.slice(0, end).split('\r\n');
+  const headers = new Map<string, string[]>();
+  for (const line of lines) {
+    const at = line.indexOf(':');
+    const name = line.slice(0, at).trim().toLowerCase();
+    headers.set(name, [...(headers.get(name) ?? []), line.slice(at + 1).trim()]);
+  }
+  return { status: statusLine, headers, body: answer.slice(end + 4) };
+}
+
+/** One sample of the static gateway's /metrics, 0 when absent. */
+async function metric(name: string, labels: Record<string, string>): Promise<number> {
+  const text = await (await fetch(`${gateway.managementUrl}/metrics`)).text();
+  return metricSample(text, name, labels) ?? 0;
+}
+
 beforeAll(async () => {
   [hostile, fake] = await Promise.all([startHostileUpstream(), startOpenAiUpstream()]);
-  gateway = await startGatewayProcess({
-    OPENAI_API_KEY: KEY,
-    OPENAI_API_TARGET: hostile.url,
-    GEMINI_API_KEY: KEY,
-    GEMINI_API_TARGET: fake.url,
-    KEYLESS_REQUEST_TIMEOUT_MS: '3000',
-    KEYLESS_UPSTREAM_TIMEOUT_MS: '1500',
-  });
+  [gateway, uploads, tight] = await Promise.all([
+    startGatewayProcess({
+      OPENAI_API_KEY: KEY,
+      OPENAI_API_TARGET: hostile.url,
+      GEMINI_API_KEY: KEY,
+      GEMINI_API_TARGET: fake.url,
+      KEYLESS_REQUEST_TIMEOUT_MS: '3000',
+      KEYLESS_UPSTREAM_TIMEOUT_MS: '1500',
+    }),
+    startGatewayProcess({ GEMINI_API_KEY: KEY, GEMINI_API_TARGET: fake.url }),
+    startGatewayProcess({
+      OPENAI_API_KEY: KEY,
+      OPENAI_API_TARGET: hostile.url,
+      KEYLESS_BUFFER_LIMIT: String(TIGHT_BUFFER_LIMIT),
+      KEYLESS_UPSTREAM_TIMEOUT_MS: '30000',
+    }),
+  ]);
   [rig, hostileRig] = await Promise.all([startEngineRig(), startEngineRig()]);
   await Promise.all([
     rig.startGateway(),
     hostileRig.startGateway({ OPENAI_API_TARGET: hostile.url }),
   ]);
-});
+}, 60_000);
 
 afterAll(async () => {
-  for (const child of [gateway?.child, rig?.gateway.child, hostileRig?.gateway.child]) {
-    if (child && child.exitCode !== null) figures.gatewayRestarts++;
-  }
-  if (gateway?.child.pid) figures.peakRssMiB = Math.round(peakRssMiB(gateway.child.pid));
-  // Give closing sockets a moment, then count what the gateway left open upstream.
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  figures.upstreamSocketsLeftOpen = hostile?.openConnections() ?? 0;
-  await gateway?.stop();
+  const all = gateways();
+  figures.gatewayRestarts = all.filter((process) => !alive(process)).length;
+  figures.peakRssMiB = Math.round(
+    Math.max(0, ...all.filter(alive).map((process) => peakRssMiB(process.child.pid!))),
+  );
+  figures.upstreamSocketsLeftOpen = await socketsLeftOpen();
+  await Promise.all([gateway?.stop(), uploads?.stop(), tight?.stop()]);
   await Promise.all([rig?.close(), hostileRig?.close()]);
   await Promise.all([hostile?.close(), fake?.close()]);
   process.stdout.write(`\nresilience summary: ${JSON.stringify(figures)}\n`);
   expect(figures.gatewayRestarts).toBe(0);
   expect(figures.upstreamSocketsLeftOpen).toBe(0);
   expect(figures.unexpectedFailures).toBe(0);
-});
+  expect(figures.peakRssMiB).toBeLessThan(RSS_BOUND_MIB);
+}, SOCKETS_SETTLE_MS + 30_000);
 
 describe('hostile WebSocket handshakes open nothing upstream', () => {
   it.each([
@@ -139,9 +234,14 @@ describe('hostile WebSocket handshakes open nothing upstream', () => {
     figures.hostileInputs++;
     const answer = await rawRequest(
       gateway.url('openai'),
-      'GET /ok HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\nConnection: close\r\n\r\n',
+      'GET /ok?h2c HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\nConnection: close\r\n\r\n',
     );
     expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    const seen = hostile.requests.at(-1)!;
+    expect(seen.target).toBe('/ok?h2c');
+    expect(seen.headers.upgrade).toBeUndefined();
+    expect(seen.headers['http2-settings']).toBeUndefined();
+    expect(seen.headers.connection ?? '').not.toMatch(/upgrade|http2-settings/i);
   });
 });
 
@@ -198,13 +298,24 @@ describe('misbehaving upstreams end only their own request', () => {
     expect(hostile.count(P.unavailable)).toBe(1);
   });
 
-  it('does not relay hop-by-hop response headers', async () => {
-    const response = await fetch(`${gateway.url('openai')}${P.ok}`);
+  it('does not relay hop-by-hop response headers, nor those named in Connection', async () => {
+    figures.faultsInjected++;
+    const answer = parseHead(
+      await rawRequest(
+        gateway.url('openai'),
+        `GET ${P.hopByHop} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+      ),
+    );
     figures.requestsSent++;
-    await response.text();
-    // The gateway's own connection has its own Keep-Alive; the upstream's (timeout=5) is not relayed.
-    expect(response.headers.get('keep-alive')).not.toContain('timeout=5');
-    expect(response.headers.get('x-hop')).toBe('1'); // not named in Connection by this upstream
+    expect(answer.status).toMatch(/^HTTP\/1\.1 200 /);
+    expect(answer.body).toBe('{"ok":true}');
+    expect(answer.headers.get('x-kept')).toEqual(['1']);
+    for (const name of ['keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'x-named']) {
+      expect(answer.headers.get(name), name).toBeUndefined();
+    }
+    expect(answer.headers.get('transfer-encoding')).toBeUndefined();
+    // Only the gateway's own Connection header, for this client's connection.
+    expect(answer.headers.get('connection')).toEqual(['close']);
   });
 
   it.each([
@@ -233,19 +344,72 @@ describe('misbehaving upstreams end only their own request', () => {
     expect(status).toBe(502);
   });
 
-  it('a refused WebSocket handshake cut mid-body and an accepted one cut at once', async () => {
-    figures.faultsInjected += 3;
-    const base = hostileRig.gateway.url('openai').replace('http', 'ws');
-    expect(await handshake(`${base}${P.unauthorizedCut}`)).toMatch(/^(502|error)$/);
-    const staticBase = gateway.url('openai').replace('http', 'ws');
-    expect(await handshake(`${staticBase}${P.unauthorizedCut}`)).toMatch(/^(401|error)$/);
-    expect(await handshake(`${staticBase}/v1/responses`)).toMatch(/^(open|error)$/);
+  it('a refused WebSocket handshake cut mid-body: 502 when classified, the 401 head when relayed', async () => {
+    figures.faultsInjected += 2;
+    const federated = hostileRig.gateway.url('openai').replace('http', 'ws');
+    expect(await handshake(`${federated}${P.unauthorizedCut}`)).toBe('502');
+    const relayed = gateway.url('openai').replace('http', 'ws');
+    expect(await handshake(`${relayed}${P.unauthorizedCut}`)).toBe('401');
   });
 
   it('still serves after all of the above', async () => {
     const { status } = await send(`${gateway.url('openai')}${P.ok}`);
     if (status !== 200) figures.unexpectedFailures++;
     expect(status).toBe(200);
+  });
+});
+
+describe('misbehaving WebSocket upstreams end only their own socket', () => {
+  const base = () => gateway.url('openai').replace('http', 'ws');
+
+  it('an upstream that accepts and cuts at once: the client opens, then is closed', async () => {
+    figures.faultsInjected++;
+    const { closed } = await openSocket(`${base()}${P.websocketCutAtOnce}`);
+    expect(await closed).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('an upstream reset mid-stream after messages flowed closes the client; one request recorded', async () => {
+    figures.faultsInjected++;
+    const counted = { route: 'openai', status: '101' };
+    const before = {
+      requests: await metric('keyless_requests_total', counted),
+      latencies: await metric('keyless_upstream_latency_seconds_count', { route: 'openai' }),
+    };
+    const { socket, messages, closed } = await openSocket(`${base()}${P.websocketResetMidStream}`);
+    socket.send('{"type":"response.create"}');
+    expect(await closed).toBeGreaterThanOrEqual(1000);
+    expect(messages).toEqual([...WEBSOCKET_MESSAGES]);
+
+    await expect
+      .poll(() =>
+        gateway
+          .logs()
+          .filter((line) => line.event === 'request' && line.path === P.websocketResetMidStream),
+      )
+      .toEqual([expect.objectContaining({ websocket: true, status: 101, upstreamStatus: 101 })]);
+    expect(await metric('keyless_requests_total', counted)).toBe(before.requests + 1);
+    expect(await metric('keyless_upstream_latency_seconds_count', { route: 'openai' })).toBe(
+      before.latencies + 1,
+    );
+  });
+
+  it('a 101 cut mid-headers is a 502 in the route error shape', async () => {
+    figures.faultsInjected++;
+    const answer = await rawRequest(
+      gateway.url('openai'),
+      `GET ${P.websocketCutMidHeaders} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+    figures.requestsSent++;
+    expect(answer).toMatch(/^HTTP\/1\.1 502 /);
+    expect(answer).toContain('"type":"keyless_error"');
+  });
+
+  it('still serves after all of the above', async () => {
+    const { status } = await send(`${gateway.url('openai')}${P.ok}`);
+    if (status !== 200) figures.unexpectedFailures++;
+    expect(status).toBe(200);
+    expect(await handshake(`${base()}${P.websocketCutAtOnce}`)).toBe('open');
   });
 });
 
@@ -305,35 +469,50 @@ describe('uploads cannot exhaust memory', () => {
     expect(status).toBe(200);
   });
 
-  it('50 concurrent 10 MB uploads: each answered, RSS under the bound', async () => {
-    const body = chat(10 * MiB - 200);
-    const results = await Promise.all(
-      Array.from({ length: 50 }, () =>
-        send(`${gateway.url('gemini')}/v1/chat/completions`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body,
-        }),
-      ),
-    );
-    // Each ends as accepted, refused as overloaded, or (on a busy machine) not received within
-    // KEYLESS_REQUEST_TIMEOUT_MS: a 408, or the connection closed under a client still sending.
-    for (const { status, text } of results) {
-      expect([0, 200, 408, 503, 504]).toContain(status);
-      if (status === 503) expect(text).toContain('overloaded');
-    }
-    expect(peakRssMiB(gateway.child.pid!)).toBeLessThan(RSS_BOUND_MIB);
-    // Every byte went back to the budget: one more large body is accepted.
-    const after = await send(`${gateway.url('gemini')}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-    });
-    expect(after.status).toBe(200);
-  });
+  it(
+    '50 concurrent 10 MB uploads: each accepted or refused as overloaded, RSS under the bound',
+    async () => {
+      // On a gateway with the default limits and timeouts, so that every upload is received.
+      const body = chat(10 * MiB - 200);
+      const results = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          send(`${uploads.url('gemini')}/v1/chat/completions`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+          }),
+        ),
+      );
+      const statuses = results.map(({ status }) => status);
+      figures.unexpectedFailures += statuses.filter(
+        (status) => ![200, 503].includes(status),
+      ).length;
+      expect(statuses.filter((status) => ![200, 503].includes(status))).toEqual([]);
+      expect(statuses).toContain(200);
+      for (const { status, headers, text } of results.filter(({ status }) => status === 503)) {
+        expect(status).toBe(503);
+        // The gemini route's (Google) error shape; the gateway's code is in X-Keyless-Error.
+        expect(headers.get('x-keyless-error')).toBe('overloaded');
+        expect(JSON.parse(text)).toMatchObject({
+          error: { code: 503, message: expect.stringContaining('KEYLESS_BUFFER_LIMIT') },
+        });
+        expect(Number(headers.get('retry-after'))).toBeGreaterThan(0);
+      }
+      expect(peakRssMiB(uploads.child.pid!)).toBeLessThan(RSS_BOUND_MIB);
+      // Every byte went back to the budget: one more large body is accepted.
+      const after = await send(`${uploads.url('gemini')}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      expect(after.status).toBe(200);
+    },
+    // 500 MB through the loopback on a shared CI runner: far more than the 30 s default.
+    120_000,
+  );
 
   it('a body over the limit gets 413 whether declared or chunked', async () => {
-    const declared = await send(`${gateway.url('gemini')}/v1/chat/completions`, {
+    const declared = await send(`${uploads.url('gemini')}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: chat(11 * MiB),
@@ -345,12 +524,47 @@ describe('uploads cannot exhaust memory', () => {
         controller.close();
       },
     });
-    const chunked = await send(`${gateway.url('gemini')}/v1/chat/completions`, {
+    const chunked = await send(`${uploads.url('gemini')}/v1/chat/completions`, {
       method: 'POST',
       body: stream,
       duplex: 'half',
     } as RequestInit);
-    expect([0, 413]).toContain(chunked.status);
+    expect(chunked.status).toBe(413);
+    expect(chunked.headers.get('x-keyless-error')).toBe('payload_too_large');
+  });
+
+  it('KEYLESS_BUFFER_LIMIT: a body that would pass it while another is held gets 503 overloaded', async () => {
+    // Two bodies of 600 KiB against a 1 MiB budget: the first is held while its upstream stalls.
+    const body = Buffer.alloc(600 * 1024, 120);
+    const stalled = hostile.count(P.stallHeaders);
+    const holder = new AbortController();
+    const held = send(`${tight.url('openai')}${P.stallHeaders}`, {
+      method: 'POST',
+      body,
+      signal: holder.signal,
+    });
+    // The upstream sees the request once the gateway read (and holds) the whole body.
+    await expect.poll(() => hostile.count(P.stallHeaders)).toBe(stalled + 1);
+
+    const refused = await send(`${tight.url('openai')}${P.ok}`, { method: 'POST', body });
+    expect(refused.status).toBe(503);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(JSON.parse(refused.text)).toEqual({
+      error: {
+        message: expect.stringContaining('KEYLESS_BUFFER_LIMIT'),
+        type: 'keyless_error',
+        code: 'overloaded',
+      },
+    });
+
+    // The held body is given back when its request ends: the same body fits again.
+    holder.abort();
+    expect((await held).status).toBe(0);
+    await expect
+      .poll(
+        async () => (await send(`${tight.url('openai')}${P.ok}`, { method: 'POST', body })).status,
+      )
+      .toBe(200);
   });
 });
 
