@@ -124,12 +124,18 @@ describe('built-in routes: the api-proxy behaviours', () => {
       origin: 'https://res.openai.azure.com',
       basePath: '/deploy',
     });
-    const own = route(
-      { ...azure, OPENAI_API_KEY: 'k-1', OPENAI_API_TARGET: 'oai.example' },
-      'openai',
-    );
-    expect(own.upstream).toEqual({ origin: 'https://oai.example', basePath: '' });
-    expect(own.auth).toMatchObject({ variable: 'OPENAI_API_KEY', header: 'api-key', value: 'k-1' });
+    // Unlike the api-proxy, an OpenAI key keeps OpenAI's target and scheme.
+    const own = route({ ...azure, OPENAI_API_KEY: 'k-1' }, 'openai');
+    expect(own.upstream).toEqual({ origin: 'https://api.openai.com', basePath: '/v1' });
+    expect(own.auth).toMatchObject({
+      variable: 'OPENAI_API_KEY',
+      header: 'authorization',
+      value: 'Bearer k-1',
+    });
+    expect(route({ ...azure, OPENAI_API_TARGET: 'oai.example' }, 'openai').upstream).toEqual({
+      origin: 'https://oai.example',
+      basePath: '',
+    });
     expect(route({ ...azure, AWF_OPENAI_AUTH_HEADER: 'X-Key' }, 'openai').auth).toMatchObject({
       header: 'x-key',
       value: 'az-1',

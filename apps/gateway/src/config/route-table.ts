@@ -107,26 +107,32 @@ function isBarePublicOpenAi(value: string): boolean {
 
 /**
  * As in the api-proxy's openai adapter: COPILOT_PROVIDER_TYPE=azure (without
- * federation) also configures the openai route for Azure OpenAI, sending its
- * key raw in `api-key`.
+ * federation) also makes the openai route an Azure OpenAI BYOK route, key raw
+ * in `api-key`. Unlike the api-proxy, only while OPENAI_API_KEY is unset: an
+ * OpenAI key keeps OpenAI's own target and scheme.
  */
-const isAzureOpenAi = (env: Environment) =>
-  copilotProviderType(env) === 'azure' && env.AWF_AUTH_TYPE?.trim().toLowerCase() !== 'github-oidc';
+const isAzureByokOpenAi = (env: Environment) =>
+  copilotProviderType(env) === 'azure' &&
+  env.AWF_AUTH_TYPE?.trim().toLowerCase() !== 'github-oidc' &&
+  staticKey(env.OPENAI_API_KEY) === undefined;
 
-/** The openai route's key: OPENAI_API_KEY, else (azure BYOK) COPILOT_PROVIDER_API_KEY; `api-key` for azure. */
+/** The openai route's key: OPENAI_API_KEY, else (azure BYOK) COPILOT_PROVIDER_API_KEY in `api-key`. */
 function openAiKey(env: Environment): StaticKeySource | undefined {
-  const azure = isAzureOpenAi(env);
-  const key =
-    fromEnv(env, 'OPENAI_API_KEY') ??
-    (azure ? fromEnv(env, 'COPILOT_PROVIDER_API_KEY') : undefined);
-  const sent = withAuthHeader(env, 'AWF_OPENAI_AUTH_HEADER', key);
-  return azure && sent && !sent.header ? { ...sent, header: 'api-key' } : sent;
+  if (!isAzureByokOpenAi(env)) {
+    return withAuthHeader(env, 'AWF_OPENAI_AUTH_HEADER', fromEnv(env, 'OPENAI_API_KEY'));
+  }
+  const sent = withAuthHeader(
+    env,
+    'AWF_OPENAI_AUTH_HEADER',
+    fromEnv(env, 'COPILOT_PROVIDER_API_KEY'),
+  );
+  return sent && !sent.header ? { ...sent, header: 'api-key' } : sent;
 }
 
 /** The openai route's upstream: OPENAI_API_TARGET, else (azure BYOK) COPILOT_PROVIDER_BASE_URL, else the public API. */
 function openAiTarget(env: Environment): RouteTarget {
   const byok = env.COPILOT_PROVIDER_BASE_URL?.trim();
-  if (!env.OPENAI_API_TARGET?.trim() && byok && isAzureOpenAi(env)) {
+  if (!env.OPENAI_API_TARGET?.trim() && byok && isAzureByokOpenAi(env)) {
     const basePath = env.OPENAI_API_BASE_PATH?.trim() || undefined;
     // OPENAI_API_BASE_PATH replaces the base URL's own path, as in the api-proxy.
     return {
@@ -158,9 +164,9 @@ export const BUILT_IN_ROUTES: readonly BuiltInRoute[] = [
     portVariable: 'KEYLESS_OPENAI_PORT',
     defaultPort: 10000,
     upstreamDoc:
-      '`https://api.openai.com/v1`; `OPENAI_API_TARGET`, `OPENAI_API_BASE_PATH` (the bare public host keeps `/v1`); with `COPILOT_PROVIDER_TYPE=azure` and no `OPENAI_API_TARGET`: `COPILOT_PROVIDER_BASE_URL`',
+      '`https://api.openai.com/v1`; `OPENAI_API_TARGET`, `OPENAI_API_BASE_PATH` (the bare public host keeps `/v1`); azure BYOK (see key) without `OPENAI_API_TARGET`: `COPILOT_PROVIDER_BASE_URL`',
     keyDoc:
-      '`OPENAI_API_KEY` -> `Authorization: Bearer` (or raw in `AWF_OPENAI_AUTH_HEADER`); with `COPILOT_PROVIDER_TYPE=azure` (and no federation): `OPENAI_API_KEY`, else `COPILOT_PROVIDER_API_KEY`, -> `api-key`',
+      '`OPENAI_API_KEY` -> `Authorization: Bearer` (or raw in `AWF_OPENAI_AUTH_HEADER`); without it, with `COPILOT_PROVIDER_TYPE=azure` (and no federation): `COPILOT_PROVIDER_API_KEY` -> `api-key`',
     configuredBy: 'OPENAI_API_KEY, or COPILOT_PROVIDER_TYPE=azure with COPILOT_PROVIDER_API_KEY',
     upstream: openAiTarget,
     flavor: () => 'openai',
