@@ -22,6 +22,8 @@ export const FAKE_FAULTS = {
     "AWS STS: InvalidIdentityToken, no OIDC provider for the token's issuer",
   'aws-access-denied':
     "AWS STS: AccessDenied, the role's trust policy does not match the token's sub",
+  'anthropic-rule-mismatch':
+    "Anthropic: invalid_grant, the federation rule does not match the token's claims",
   unreachable: 'the GCP STS endpoint is unreachable (connection refused)',
   'tls-untrusted': "Entra's TLS certificate is not trusted (NODE_EXTRA_CA_CERTS missing)",
   'proxy-refuses': 'all egress goes through an HTTPS_PROXY that refuses every connection',

@@ -22,6 +22,7 @@ describe('startFakeStack', () => {
     expect(env.AZURE_AUTHORITY_HOST).toBe(stack.entra.authorityHost);
     expect(env.AWF_AUTH_GCP_TOKEN_URL).toBe(stack.gcpSts.tokenUrl);
     expect(env.AWS_ENDPOINT_URL_STS).toBe(stack.awsSts.url);
+    expect(env.AWF_AUTH_ANTHROPIC_TOKEN_URL).toBe(stack.anthropicTokens.tokenUrl);
     expect(env).not.toHaveProperty('HTTPS_PROXY');
     expect(Object.keys(stack.urls())).toEqual(
       expect.arrayContaining(['github-oidc', 'entra', 'bedrock']),
@@ -39,7 +40,7 @@ describe('startFakeStack', () => {
     stack = await startFakeStack();
     const routes = stack.routes({ bedrock: 4000 }, 3000);
     expect(routes.map((r) => r.name)).toEqual([...STACK_ROUTES]);
-    expect(routes.map((r) => r.port)).toEqual([3000, 3001, 3002, 3003, 3004, 4000]);
+    expect(routes.map((r) => r.port)).toEqual([3000, 3001, 3002, 3003, 3004, 4000, 3006]);
     expect(routes.find((r) => r.name === 'vertex')?.auth).toMatchObject({
       provider: 'gcp',
       'service-account': STACK_IDENTITY.gcpServiceAccount,

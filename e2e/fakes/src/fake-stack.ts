@@ -1,6 +1,8 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { startAnthropicUpstream } from './anthropic.ts';
+import { startAnthropicTokenService } from './anthropic-token-service.ts';
+import type { AnthropicTokenService } from './anthropic-token-service.ts';
 import { startAwsSts } from './aws-sts.ts';
 import type { AwsStsFake } from './aws-sts.ts';
 import { startBedrockRuntime } from './bedrock.ts';
@@ -35,6 +37,9 @@ export const STACK_IDENTITY = Object.freeze({
   gcpServiceAccount: 'keyless-agent@octo-project.iam.gserviceaccount.com',
   awsRoleArn: 'arn:aws:iam::123456789012:role/keyless-bedrock',
   awsRegion: 'us-east-1',
+  anthropicFederationRuleId: 'fdrl_01keylessdemo',
+  anthropicOrganizationId: '00000000-0000-4000-8000-00000000a17c',
+  anthropicServiceAccountId: 'svac_01keylessdemo',
 });
 
 /** Route names of the stack's gateway config, in port order. */
@@ -45,6 +50,7 @@ export const STACK_ROUTES = [
   'gemini',
   'vertex',
   'bedrock',
+  'anthropic-federated',
 ] as const;
 /** Name of one route of the stack's gateway config. */
 export type StackRouteName = (typeof STACK_ROUTES)[number];
@@ -82,8 +88,9 @@ export interface StackCounters {
 
 /**
  * Every fake a Keyless gateway talks to, wired together: the GitHub OIDC
- * issuer, Entra (TLS), GCP STS + IAM Credentials, AWS STS, and the model
- * upstreams, each accepting only the credentials its cloud issued.
+ * issuer, Entra (TLS), GCP STS + IAM Credentials, AWS STS, Anthropic's
+ * federation token endpoint, and the model upstreams, each accepting only the
+ * credentials its cloud issued.
  */
 export interface FakeStack {
   readonly ca: TestCa;
@@ -97,6 +104,10 @@ export interface FakeStack {
   readonly azureOpenai: FakeUpstream;
   readonly vertex: FakeUpstream;
   readonly bedrock: BedrockRuntimeFake;
+  /** Anthropic's workload identity federation token endpoint. */
+  readonly anthropicTokens: AnthropicTokenService;
+  /** The Anthropic upstream of the federated route: only tokens from anthropicTokens. */
+  readonly anthropicFederated: FakeUpstream;
   /** The refusing egress proxy of the `proxy-refuses` fault. */
   readonly proxy: ForwardProxy | undefined;
   readonly faults: readonly FakeFault[];
@@ -221,6 +232,22 @@ export async function startFakeStack(options: FakeStackOptions = {}): Promise<Fa
         ...(lifetime === undefined ? {} : { durationSeconds: lifetime }),
       }),
     );
+    const anthropicTokens = track(
+      await startAnthropicTokenService({
+        issuer,
+        rules: [
+          {
+            id: id.anthropicFederationRuleId,
+            organizationId: id.anthropicOrganizationId,
+            serviceAccountId: id.anthropicServiceAccountId,
+            ...(has('anthropic-rule-mismatch')
+              ? { condition: (c) => c.repository === 'octo-org/another-repo' }
+              : {}),
+          },
+        ],
+        ...(lifetime === undefined ? {} : { expiresIn: lifetime }),
+      }),
+    );
     const openai = track(
       await startOpenAiUpstream({ authorize: (r) => bearerOf(r) === keys.openai }),
     );
@@ -249,6 +276,9 @@ export async function startFakeStack(options: FakeStackOptions = {}): Promise<Fa
     const bedrock = track(
       await startBedrockRuntime({ credentials: (key) => awsSts.lookup(key), region: id.awsRegion }),
     );
+    const anthropicFederated = track(
+      await startAnthropicUpstream({ authorize: (r) => anthropicTokens.authorizes(r) }),
+    );
     const proxy = has('proxy-refuses')
       ? track(await startForwardProxy({ refuse: true }))
       : undefined;
@@ -259,12 +289,14 @@ export async function startFakeStack(options: FakeStackOptions = {}): Promise<Fa
       entra,
       'gcp-sts': gcpSts,
       'aws-sts': awsSts,
+      'anthropic-token': anthropicTokens,
       openai,
       anthropic,
       gemini,
       'azure-openai': azureOpenai,
       vertex,
       bedrock,
+      'anthropic-federated': anthropicFederated,
     };
     const upstreams: Record<StackRouteName, string> = {
       openai: openai.url,
@@ -273,6 +305,7 @@ export async function startFakeStack(options: FakeStackOptions = {}): Promise<Fa
       gemini: gemini.url,
       vertex: vertex.url,
       bedrock: bedrock.url,
+      'anthropic-federated': anthropicFederated.url,
     };
     const federated = { type: 'github-oidc' };
     const auths: Record<StackRouteName, Record<string, string>> = {
@@ -300,6 +333,13 @@ export async function startFakeStack(options: FakeStackOptions = {}): Promise<Fa
         'aws-role-arn': id.awsRoleArn,
         'aws-region': id.awsRegion,
       },
+      'anthropic-federated': {
+        ...federated,
+        provider: 'anthropic',
+        'federation-rule-id': id.anthropicFederationRuleId,
+        'organization-id': id.anthropicOrganizationId,
+        'service-account-id': id.anthropicServiceAccountId,
+      },
     };
     const flavors: Record<StackRouteName, StackRoute['flavor']> = {
       openai: 'openai',
@@ -308,6 +348,7 @@ export async function startFakeStack(options: FakeStackOptions = {}): Promise<Fa
       gemini: 'google',
       vertex: 'google',
       bedrock: 'bedrock',
+      'anthropic-federated': 'anthropic',
     };
     const routes = (
       ports: Partial<Record<StackRouteName, number>> = {},
@@ -333,6 +374,8 @@ export async function startFakeStack(options: FakeStackOptions = {}): Promise<Fa
       azureOpenai,
       vertex,
       bedrock,
+      anthropicTokens,
+      anthropicFederated,
       proxy,
       faults,
       urls: () => ({
@@ -353,6 +396,7 @@ export async function startFakeStack(options: FakeStackOptions = {}): Promise<Fa
         AWF_AUTH_GCP_TOKEN_URL: closedUrl ? `${closedUrl}/v1/token` : gcpSts.tokenUrl,
         AWF_AUTH_GCP_IAM_CREDENTIALS_URL: gcpSts.iamCredentialsUrl,
         AWS_ENDPOINT_URL_STS: awsSts.url,
+        AWF_AUTH_ANTHROPIC_TOKEN_URL: anthropicTokens.tokenUrl,
         OPENAI_API_KEY: keys.openai,
         ANTHROPIC_API_KEY: keys.anthropic,
         GEMINI_API_KEY: keys.gemini,
@@ -368,6 +412,10 @@ export async function startFakeStack(options: FakeStackOptions = {}): Promise<Fa
         entra: { requests: entra.requests.length, issued: entra.issued.length },
         'gcp-sts': { requests: gcpSts.requests.length, issued: gcpSts.issued.length },
         'aws-sts': { requests: awsSts.requests.length, issued: awsSts.issued.length },
+        'anthropic-token': {
+          requests: anthropicTokens.requests.length,
+          issued: anthropicTokens.issued.length,
+        },
       }),
       secrets: () => [
         ...Object.values(keys),
@@ -376,6 +424,7 @@ export async function startFakeStack(options: FakeStackOptions = {}): Promise<Fa
         ...entra.issued,
         ...gcpSts.issued,
         ...awsSts.issued.flatMap((c) => [c.secretAccessKey, c.sessionToken]),
+        ...anthropicTokens.issued.map((entry) => entry.token),
       ],
       close: async () => {
         try {

@@ -11,10 +11,11 @@ import type { FakeStack } from './fake-stack.ts';
 export const FAKES_USAGE = `usage: keyless fakes [--fail FAULT]... [--claim KEY=VALUE]... [--lifetime SECONDS]
                     [--port BASE] [--out DIR] [--list-faults]
 
-Starts fake GitHub OIDC, Entra, GCP STS/IAM, AWS STS, OpenAI, Anthropic, Gemini,
-Azure OpenAI, Vertex and Bedrock servers on 127.0.0.1, prints the environment that
-points a gateway at them and writes it to DIR/env.sh, with DIR/keyless.yaml (one
-route per provider, ports BASE..BASE+${STACK_ROUTES.length - 1}). Ctrl-C stops them.
+Starts fake GitHub OIDC, Entra, GCP STS/IAM, AWS STS, Anthropic federation, OpenAI,
+Anthropic, Gemini, Azure OpenAI, Vertex and Bedrock servers on 127.0.0.1, prints the
+environment that points a gateway at them and writes it to DIR/env.sh, with
+DIR/keyless.yaml (one route per provider, ports BASE..BASE+${STACK_ROUTES.length - 1}).
+Ctrl-C stops them.
 
   --fail FAULT       make a hop fail the way a misconfigured cloud does (repeatable; --list-faults)
   --claim KEY=VALUE  set a claim of the GitHub token, e.g. environment=production (repeatable)

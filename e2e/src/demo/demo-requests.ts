@@ -40,6 +40,12 @@ const VERTEX_MODEL =
   '/v1/projects/octo-project/locations/us-central1/publishers/google/models/gemini-2.5-flash';
 const BEDROCK_MODEL = '/model/anthropic.claude-3-5-sonnet-20240620-v1:0';
 
+const ANTHROPIC_MESSAGES = pair(
+  () => '/v1/messages',
+  { 'x-api-key': 'placeholder', 'anthropic-version': '2023-06-01' },
+  (stream) => ({ model: 'claude-sonnet-4-5', max_tokens: 16, messages: HI, stream }),
+);
+
 /** Every route of the fake stack as the demo drives it, with the key an agent holds (a placeholder). */
 export const DEMO_ROUTES: Readonly<Record<StackRouteName, DemoRoute>> = {
   openai: {
@@ -52,11 +58,11 @@ export const DEMO_ROUTES: Readonly<Record<StackRouteName, DemoRoute>> = {
   },
   anthropic: {
     provider: 'Anthropic',
-    ...pair(
-      () => '/v1/messages',
-      { 'x-api-key': 'placeholder', 'anthropic-version': '2023-06-01' },
-      (stream) => ({ model: 'claude-sonnet-4-5', max_tokens: 16, messages: HI, stream }),
-    ),
+    ...ANTHROPIC_MESSAGES,
+  },
+  'anthropic-federated': {
+    provider: 'Anthropic',
+    ...ANTHROPIC_MESSAGES,
   },
   'azure-openai': {
     provider: 'Azure OpenAI',

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { STACK_ROUTES } from '@keyless/fakes';
 import { describe, expect, it } from 'vitest';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -13,6 +14,7 @@ const SECRET_SHAPES = [
   /sk-ant-fake-/,
   /fake-gemini-/,
   /ASIA[A-Z2-7]{16}/,
+  /sk-ant-oat01-/,
 ];
 
 interface DemoRun {
@@ -67,16 +69,19 @@ describe('npm run demo', { timeout: DEMO_TIMEOUT_MS }, () => {
   it('sends a plain and a streaming request through every route and prints one table, exit 0', async () => {
     const { code, output } = await runDemo();
     expect(code, output).toBe(0);
-    for (const route of ['openai', 'anthropic', 'azure-openai', 'gemini', 'vertex', 'bedrock']) {
+    for (const route of STACK_ROUTES) {
       expect(output).toMatch(new RegExp(`^${route} .* json +200 +\\d+ ms +\\d+ ms`, 'm'));
     }
-    expect(output.match(/^ +stream +200 +\d+ ms +\d+ ms$/gm)).toHaveLength(6);
+    expect(output.match(/^ +stream +200 +\d+ ms +\d+ ms$/gm)).toHaveLength(STACK_ROUTES.length);
     expect(output).toMatch(/github-oidc -> azure +github-oidc \d+ ms, entra-token \d+ ms/);
     expect(output).toMatch(
       /github-oidc -> gcp +github-oidc \d+ ms, gcp-sts \d+ ms, gcp-iam-credentials \d+ ms/,
     );
     expect(output).toMatch(
       /github-oidc -> aws +github-oidc \d+ ms, aws-sts \d+ ms .* \d+m \d\ds$/m,
+    );
+    expect(output).toMatch(
+      /^anthropic-federated +Anthropic +github-oidc -> anthropic +github-oidc \d+ ms, anthropic-token \d+ ms .* \d+m \d\ds$/m,
     );
     for (const shape of SECRET_SHAPES) expect(output).not.toMatch(shape);
     expect(alive(gatewayPid(output))).toBe(false);

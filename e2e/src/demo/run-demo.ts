@@ -32,6 +32,8 @@ export class DemoStepError extends Error {
   }
 }
 
+const NAME_WIDTH = Math.max(...STACK_ROUTES.map((name) => name.length));
+
 /** Exit codes of the demo. */
 export const DEMO_EXIT = Object.freeze({ ok: 0, failed: 1, interrupted: 130 });
 
@@ -116,7 +118,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       const stream = await send(running, name, 'stream', route.stream, signal);
       answers.set(name, { json, stream });
       write(
-        `    ${name.padEnd(12)} ${json.status} json, ${stream.status} stream (${stream.bytes} bytes streamed)\n`,
+        `    ${name.padEnd(NAME_WIDTH)} ${json.status} json, ${stream.status} stream (${stream.bytes} bytes streamed)\n`,
       );
     }
 
@@ -150,7 +152,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     write(`\n${formatDemoTable(rows)}\n\n`);
     closing =
       'Every route answered through the gateway, streaming included. The agent side held only placeholders;\n' +
-      'the gateway attached static keys, Entra and GCP tokens, and SigV4 signatures from the fake clouds.\n';
+      'the gateway attached static keys, Entra, GCP and Anthropic federation tokens, and SigV4 signatures\n' +
+      'from the fake clouds.\n';
     return DEMO_EXIT.ok;
   } catch (error) {
     if (signal.aborted) {

@@ -1,6 +1,7 @@
 import {
   DEFAULT_GITHUB_CLAIMS,
   STACK_IDENTITY,
+  STACK_ROUTES,
   startFakeStack,
   type FakeFault,
 } from '@keyless/fakes';
@@ -132,6 +133,16 @@ const CASES: Array<{
     ),
   },
   {
+    fault: 'anthropic-rule-mismatch',
+    route: 'anthropic-federated',
+    step: 'anthropic-token',
+    code: 'KEYLESS_ERR_ANTHROPIC_FEDERATION_REJECTED',
+    fix: new RegExp(
+      `federation rule ${STACK_IDENTITY.anthropicFederationRuleId} must accept issuer http://127\\.0\\.0\\.1:\\d+, subject ${escape(SUBJECT)} and audience https://api\\.anthropic\\.com`,
+    ),
+    detail: /invalid_grant/,
+  },
+  {
     fault: 'unreachable',
     route: 'vertex',
     step: 'gcp-sts',
@@ -162,7 +173,7 @@ const CASES: Array<{
 const RUNS: FakeFault[][] = [
   ['aadsts70021', 'gcp-audience', 'aws-invalid-identity-token'],
   ['aadsts700213', 'gcp-attribute-condition', 'aws-access-denied'],
-  ['aadsts700016', 'gcp-impersonation-denied'],
+  ['aadsts700016', 'gcp-impersonation-denied', 'anthropic-rule-mismatch'],
   ['aadsts700024', 'unreachable'],
   ['aadsts90002'],
   ['tls-untrusted'],
@@ -253,7 +264,7 @@ describe(
         );
         expect(run.stdout).toMatch(new RegExp(`^ +sub +${escape(SUBJECT)}$`, 'm'));
         expect(run.stdout).toMatch(/^bedrock +github-oidc \(aws\) .* FAIL \(aws-sts\)$/m);
-        expect(run.stdout).toContain('1 of 6 routes failed.');
+        expect(run.stdout).toContain(`1 of ${STACK_ROUTES.length} routes failed.`);
         expect(findLeaks({ output: run.stdout + run.stderr }, stack.secrets())).toEqual([]);
       } finally {
         await stack.close();

@@ -52,6 +52,13 @@ describe('keyless doctor against healthy fakes', () => {
       'probe',
     ]);
     expect(steps('bedrock')).toEqual(['config', 'github-oidc', 'aws-sts', 'credential', 'probe']);
+    expect(steps('anthropic-federated')).toEqual([
+      'config',
+      'github-oidc',
+      'anthropic-token',
+      'credential',
+      'probe',
+    ]);
     expect(steps('openai')).toEqual(['config', 'probe']);
     expect(report.routes.find((r) => r.route === 'bedrock')?.lifetimeSeconds).toBeGreaterThan(3500);
     expect(stack.entra.issued).toHaveLength(2);
@@ -67,7 +74,7 @@ describe('keyless doctor against healthy fakes', () => {
     expect(human.stdout).toMatch(
       /^vertex +github-oidc \(gcp\) +github-oidc \d+ms, gcp-sts \d+ms, gcp-iam-credentials \d+ms +\d+ s +ok$/m,
     );
-    expect(human.stdout).toContain('All 6 routes passed.');
+    expect(human.stdout).toContain(`All ${STACK_ROUTES.length} routes passed.`);
   });
 
   it('prints no secret or token', () => {
