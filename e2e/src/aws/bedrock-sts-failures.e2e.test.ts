@@ -70,8 +70,10 @@ describe('STS rejects the web identity (InvalidIdentityToken), then recovers', (
     expect(Object.keys(answer.body).sort()).toEqual(['code', 'message']);
     expect(answer.body.code).toBe('credential_unavailable');
     expect(answer.body.message).toMatch(/InvalidIdentityToken/);
-    expect(answer.body.message).toMatch(
-      /Register the IAM OIDC identity provider token\.actions\.githubusercontent\.com with audience sts\.amazonaws\.com/,
+    // The provider to register is the token's issuer as IAM names it (no scheme): here the fake's.
+    const provider = rig.issuer.issuer.replace(/^https?:\/\//, '');
+    expect(answer.body.message).toContain(
+      `Register the IAM OIDC identity provider ${provider} with audience sts.amazonaws.com`,
     );
     expect(rig.bedrock.requests).toHaveLength(0);
   });
