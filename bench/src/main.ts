@@ -5,15 +5,19 @@ import { parseArgs } from 'node:util';
 import { FULL_SETTINGS, QUICK_SETTINGS, runBench, type BenchSettings } from './bench.ts';
 import { renderProfile, summarizeProfile, type CpuProfile } from './profile-summary.ts';
 import { renderMarkdown, renderText } from './render-report.ts';
+import { measureScanCost, renderScanCost } from './scan-cost.ts';
 
 const USAGE = `usage: npm run bench -- [--quick] [--out file.json] [--markdown file.md]
                        [--reps N] [--duration S] [--gateway path/to/main.ts] [--cpu-prof dir]
+       npm run bench -- --scan [--gateway path/to/main.ts]
 
   --quick      every phase, briefly (what the test runs)
   --out        JSON result (default bench/results/latest.json; quick: a temp file)
   --markdown   also write the report as Markdown (for docs/benchmarks.md)
   --gateway    another gateway entry point, e.g. a snapshot of an older commit
-  --cpu-prof   profile the measured gateway and print its hotspots`;
+  --cpu-prof   profile the measured gateway and print its hotspots
+  --scan       only the answer scan's cost per answer, in-process (the gateway's scrubAnswer
+               on answers of 500 B, 64 KiB and 64 KiB gzip; --gateway picks the tree)`;
 
 function settingsFrom(values: Record<string, string | boolean | undefined>): BenchSettings {
   const base = values.quick ? QUICK_SETTINGS : FULL_SETTINGS;
@@ -39,11 +43,20 @@ async function main(argv: readonly string[]): Promise<void> {
       duration: { type: 'string' },
       gateway: { type: 'string' },
       'cpu-prof': { type: 'string' },
+      scan: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (values.scan) {
+    const entry = typeof values.gateway === 'string' ? path.resolve(values.gateway) : undefined;
+    const gatewayDir = entry
+      ? path.resolve(path.dirname(entry), '..')
+      : new URL('../../apps/gateway', import.meta.url).pathname;
+    process.stdout.write(renderScanCost(await measureScanCost(gatewayDir)));
     return;
   }
   const settings = settingsFrom(values);

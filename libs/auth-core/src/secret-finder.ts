@@ -12,7 +12,7 @@ export { MIN_PARTIAL_LEAK, type IndexedSpelling, type Range };
  * answer relayed to a client).
  */
 export class SecretFinder {
-  readonly #index = new SecretIndex();
+  readonly #index = new SecretIndex({ sampled: true });
   /** The spellings searched for: what a streaming caller must know to hold back a possible start of one. */
   readonly spellings: readonly IndexedSpelling[];
 

@@ -58,4 +58,25 @@ describe('SecretIndex', () => {
     expect(index.size).toBe(0);
     expect(index.find(RAW)).toEqual([]);
   });
+
+  it('a sampled index finds the same: runs at every offset, whole forms only whole', () => {
+    const index = new SecretIndex({ sampled: true });
+    index.add(asciiLower(RAW), true);
+    index.add('ab%2fcd%2bef', false);
+    for (let start = 0; start + MIN_PARTIAL_LEAK <= RAW.length; start += 1) {
+      for (const lead of ['', '<', '<-#', '<-- # -- #> ']) {
+        const piece = RAW.slice(start, start + MIN_PARTIAL_LEAK);
+        const at = lead.length;
+        expect(index.find(`${lead}${piece}>`), `${start}/${at}`).toEqual([
+          [at, at + MIN_PARTIAL_LEAK],
+        ]);
+      }
+    }
+    for (const lead of ['', 'x=', 'abc=', 'long lead text ']) {
+      const at = lead.length;
+      expect(index.find(`${lead}AB%2fCD%2bEF&`)).toEqual([[at, at + 12]]);
+      expect(index.find(`${lead}b%2fcd%2bef&`)).toEqual([]);
+    }
+    expect(index.find(`<${RAW.slice(3, 3 + MIN_PARTIAL_LEAK - 1)}>`)).toEqual([]);
+  });
 });

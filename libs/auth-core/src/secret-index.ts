@@ -2,6 +2,8 @@
 const GRAM = 6;
 /** Distance between indexed pieces of a raw form: any run of GRAM + STRIDE - 1 characters holds one. */
 const STRIDE = 8;
+/** Sampled index: the most text positions skipped between two looked up. */
+const MAX_SAMPLE_STEP = 8;
 /** A run of a raw form at least this long is a leak, wherever it starts (truncated or split echoes). */
 export const MIN_PARTIAL_LEAK = 16;
 
@@ -51,10 +53,23 @@ export function asciiLower(text: string): string {
  * extended in both directions along the form.
  */
 export class SecretIndex {
+  readonly #sampled: boolean;
+  /** Sampled: distance between the text positions looked up (every match spans one). */
+  #step = MAX_SAMPLE_STEP;
   readonly #postings = new Map<number, Posting[]>();
   /** Postings per filter slot: most positions of a text are rejected here, without hashing a map. */
   readonly #filter = new Uint32Array(FILTER_SLOTS);
   #size = 0;
+
+  /**
+   * `sampled` trades memory for speed, for a small fixed set of forms searched
+   * in long texts (an answer body): every offset of a raw form is indexed (the
+   * first MAX_SAMPLE_STEP of a whole one), so that `find` needs to look up only
+   * every few positions of the text instead of each one.
+   */
+  constructor(options: { sampled?: boolean } = {}) {
+    this.#sampled = options.sampled ?? false;
+  }
 
   /** Pieces indexed (the index's memory, in postings). */
   get size(): number {
@@ -64,9 +79,17 @@ export class SecretIndex {
   /** Indexes an ASCII-lower-cased form (at least GRAM characters); `partial` makes any long enough run of it match. */
   add(lower: string, partial: boolean): IndexedForm {
     if (lower.length < GRAM) return [];
-    const last = partial ? lower.length - GRAM : 0;
+    const shortestMatch = partial ? Math.min(MIN_PARTIAL_LEAK, lower.length) : lower.length;
+    let last = partial ? lower.length - GRAM : 0;
+    let stride = STRIDE;
+    if (this.#sampled) {
+      // A match of n characters holds n - GRAM + 1 pieces: one of them is at a looked-up position.
+      this.#step = Math.min(this.#step, shortestMatch - GRAM + 1);
+      if (!partial) last = Math.min(lower.length - GRAM, MAX_SAMPLE_STEP - 1);
+      stride = 1;
+    }
     const postings: Posting[] = [];
-    for (let offset = 0; offset <= last; offset += STRIDE) {
+    for (let offset = 0; offset <= last; offset += stride) {
       const hash = hashAt(lower, offset);
       const bucket = this.#postings.get(hash);
       const posting: Posting = { hash, form: lower, offset, partial, slot: bucket?.length ?? 0 };
@@ -98,6 +121,7 @@ export class SecretIndex {
   /** The ranges of `text` that hold a form (whole, or a run of MIN_PARTIAL_LEAK of a raw form), sorted, overlaps merged. */
   find(text: string): Range[] {
     if (this.#size === 0 || text.length < GRAM) return [];
+    if (this.#sampled) return this.#findSampled(text);
     const found: [number, number][] = [];
     let coveredUntil = 0;
     let hash = hashAt(text, 0);
@@ -120,9 +144,22 @@ export class SecretIndex {
     }
     return found.length > 1 ? merge(found) : found;
   }
+
+  #findSampled(text: string): Range[] {
+    const found: [number, number][] = [];
+    for (let at = 0; at + GRAM <= text.length; at += this.#step) {
+      const hash = hashAt(text, at);
+      if (this.#filter[slotOf(hash)] === 0) continue;
+      for (const posting of this.#postings.get(hash) ?? []) {
+        const range = match(text, at, posting);
+        if (range !== undefined) found.push(range);
+      }
+    }
+    return found.length > 1 ? merge(found) : found;
+  }
 }
 
-/** The run of `posting.form` around `text[at..]`, if it is long enough to count. */
+/** The run of `posting.form` around `text[at..]`, if it is long enough to count (the whole form, for a form that is not partial). */
 function match(
   text: string,
   at: number,
@@ -137,7 +174,6 @@ function match(
     end += 1;
   }
   if (end < GRAM) return undefined; // a hash collision
-  if (!partial) return end === form.length ? [at, at + end] : undefined;
   let back = 0;
   while (
     back < offset &&
@@ -146,6 +182,8 @@ function match(
   ) {
     back += 1;
   }
+  if (!partial)
+    return back === offset && offset + end === form.length ? [at - back, at + end] : undefined;
   const length = back + end;
   return length >= Math.min(MIN_PARTIAL_LEAK, form.length) ? [at - back, at + end] : undefined;
 }
