@@ -5,14 +5,15 @@ import { MIN_PARTIAL_LEAK, SecretIndex, type Range } from './secret-index.ts';
 export { MIN_PARTIAL_LEAK, type IndexedSpelling, type Range };
 
 /**
- * A fixed set of secrets, found in text exactly as the Redactor finds what it
- * registered: every spelling of `secretForms`, ASCII-case-insensitively, and
- * any run of MIN_PARTIAL_LEAK characters of a raw form. For a scanner that
- * must mask the secrets of one credential in text that is not a log line (an
- * answer relayed to a client).
+ * A fixed set of secrets, found in text in the spellings the Redactor
+ * registers (`secretForms`), ASCII-case-insensitively, and stricter: any run of
+ * MIN_PARTIAL_LEAK characters of any spelling counts, encoded ones included
+ * (an echo may be cut, split, or encoded once more: a JSON-escaped form inside
+ * JSON). For a scanner that masks one credential's secrets in text that is not
+ * a log line (an answer relayed to a client).
  */
 export class SecretFinder {
-  readonly #index = new SecretIndex({ sampled: true });
+  readonly #index: SecretIndex;
   /** The spellings searched for: what a streaming caller must know to hold back a possible start of one. */
   readonly spellings: readonly IndexedSpelling[];
 
@@ -22,12 +23,11 @@ export class SecretFinder {
     for (const secret of secrets) {
       if (secret.length < minLength) continue;
       for (const spelling of indexedSpellings(secret, minLength)) {
-        // A spelling that is raw for one secret and encoded for another counts as raw.
-        if (!byLower.get(spelling.lower)?.partial) byLower.set(spelling.lower, spelling);
+        byLower.set(spelling.lower, { lower: spelling.lower, partial: true });
       }
     }
     this.spellings = [...byLower.values()];
-    for (const { lower, partial } of this.spellings) this.#index.add(lower, partial);
+    this.#index = SecretIndex.sampled(this.spellings.map(({ lower }) => lower));
   }
 
   /** The ranges of `text` that hold a secret, sorted, overlaps merged. */

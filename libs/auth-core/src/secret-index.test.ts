@@ -59,10 +59,8 @@ describe('SecretIndex', () => {
     expect(index.find(RAW)).toEqual([]);
   });
 
-  it('a sampled index finds the same: runs at every offset, whole forms only whole', () => {
-    const index = new SecretIndex({ sampled: true });
-    index.add(asciiLower(RAW), true);
-    index.add('ab%2fcd%2bef', false);
+  it('a sampled index finds every run, at every offset', () => {
+    const index = SecretIndex.sampled([asciiLower(RAW)]);
     for (let start = 0; start + MIN_PARTIAL_LEAK <= RAW.length; start += 1) {
       for (const lead of ['', '<', '<-#', '<-- # -- #> ']) {
         const piece = RAW.slice(start, start + MIN_PARTIAL_LEAK);
@@ -72,10 +70,10 @@ describe('SecretIndex', () => {
         ]);
       }
     }
+    const short = SecretIndex.sampled(['ab%2fcd%2bef']);
     for (const lead of ['', 'x=', 'abc=', 'long lead text ']) {
       const at = lead.length;
-      expect(index.find(`${lead}AB%2fCD%2bEF&`)).toEqual([[at, at + 12]]);
-      expect(index.find(`${lead}b%2fcd%2bef&`)).toEqual([]);
+      expect(short.find(`${lead}AB%2fCD%2bEF&`)).toEqual([[at, at + 12]]);
     }
     expect(index.find(`<${RAW.slice(3, 3 + MIN_PARTIAL_LEAK - 1)}>`)).toEqual([]);
   });

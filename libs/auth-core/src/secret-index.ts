@@ -2,8 +2,6 @@
 const GRAM = 6;
 /** Distance between indexed pieces of a raw form: any run of GRAM + STRIDE - 1 characters holds one. */
 const STRIDE = 8;
-/** Sampled index: the most text positions skipped between two looked up. */
-const MAX_SAMPLE_STEP = 8;
 /** A run of a raw form at least this long is a leak, wherever it starts (truncated or split echoes). */
 export const MIN_PARTIAL_LEAK = 16;
 
@@ -53,22 +51,31 @@ export function asciiLower(text: string): string {
  * extended in both directions along the form.
  */
 export class SecretIndex {
-  readonly #sampled: boolean;
-  /** Sampled: distance between the text positions looked up (every match spans one). */
-  #step = MAX_SAMPLE_STEP;
+  /** Set by `sampled`: every `stride`-th offset of a form is indexed, every `step`-th text position looked up. */
+  #sampling: { readonly stride: number; readonly step: number } | undefined;
   readonly #postings = new Map<number, Posting[]>();
   /** Postings per filter slot: most positions of a text are rejected here, without hashing a map. */
   readonly #filter = new Uint32Array(FILTER_SLOTS);
   #size = 0;
 
   /**
-   * `sampled` trades memory for speed, for a small fixed set of forms searched
-   * in long texts (an answer body): every offset of a raw form is indexed (the
-   * first MAX_SAMPLE_STEP of a whole one), so that `find` needs to look up only
-   * every few positions of the text instead of each one.
+   * An index of a fixed set of ASCII-lower-cased forms, any run of
+   * MIN_PARTIAL_LEAK characters of which counts, for long texts (answer
+   * bodies): `find` looks up every fifth text position, not each one. Every
+   * other offset of a form is indexed; 2 and 5 being coprime, a run that holds
+   * 10 pieces holds one at an indexed offset and a looked-up position. Forms
+   * too short for that are indexed at every offset, looked up more often.
    */
-  constructor(options: { sampled?: boolean } = {}) {
-    this.#sampled = options.sampled ?? false;
+  static sampled(forms: readonly string[]): SecretIndex {
+    const index = new SecretIndex();
+    const pieces = Math.min(
+      ...forms
+        .filter((form) => form.length >= GRAM)
+        .map((form) => Math.min(MIN_PARTIAL_LEAK, form.length) - GRAM + 1),
+    );
+    index.#sampling = pieces >= 10 ? { stride: 2, step: 5 } : { stride: 1, step: pieces };
+    for (const form of forms) index.add(form, true);
+    return index;
   }
 
   /** Pieces indexed (the index's memory, in postings). */
@@ -79,15 +86,8 @@ export class SecretIndex {
   /** Indexes an ASCII-lower-cased form (at least GRAM characters); `partial` makes any long enough run of it match. */
   add(lower: string, partial: boolean): IndexedForm {
     if (lower.length < GRAM) return [];
-    const shortestMatch = partial ? Math.min(MIN_PARTIAL_LEAK, lower.length) : lower.length;
-    let last = partial ? lower.length - GRAM : 0;
-    let stride = STRIDE;
-    if (this.#sampled) {
-      // A match of n characters holds n - GRAM + 1 pieces: one of them is at a looked-up position.
-      this.#step = Math.min(this.#step, shortestMatch - GRAM + 1);
-      if (!partial) last = Math.min(lower.length - GRAM, MAX_SAMPLE_STEP - 1);
-      stride = 1;
-    }
+    const last = partial ? lower.length - GRAM : 0;
+    const stride = this.#sampling?.stride ?? STRIDE;
     const postings: Posting[] = [];
     for (let offset = 0; offset <= last; offset += stride) {
       const hash = hashAt(lower, offset);
@@ -121,7 +121,7 @@ export class SecretIndex {
   /** The ranges of `text` that hold a form (whole, or a run of MIN_PARTIAL_LEAK of a raw form), sorted, overlaps merged. */
   find(text: string): Range[] {
     if (this.#size === 0 || text.length < GRAM) return [];
-    if (this.#sampled) return this.#findSampled(text);
+    if (this.#sampling) return this.#findSampled(text, this.#sampling.step);
     const found: [number, number][] = [];
     let coveredUntil = 0;
     let hash = hashAt(text, 0);
@@ -145,9 +145,9 @@ export class SecretIndex {
     return found.length > 1 ? merge(found) : found;
   }
 
-  #findSampled(text: string): Range[] {
+  #findSampled(text: string, step: number): Range[] {
     const found: [number, number][] = [];
-    for (let at = 0; at + GRAM <= text.length; at += this.#step) {
+    for (let at = 0; at + GRAM <= text.length; at += step) {
       const hash = hashAt(text, at);
       if (this.#filter[slotOf(hash)] === 0) continue;
       for (const posting of this.#postings.get(hash) ?? []) {

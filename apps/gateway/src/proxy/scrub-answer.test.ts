@@ -25,7 +25,11 @@ describe('scrubAnswer', () => {
   it.each(['zstd', 'gzip, br'])(
     'refuses a body in a coding it cannot scan (%s) before a byte of it is read',
     async (coding) => {
-      const source = Readable.from([Buffer.from('opaque')]);
+      // Like undici's body, it reports being destroyed as an error.
+      const source = new Readable({
+        read() {},
+        destroy: (_error, done) => done(new Error('Request aborted')),
+      });
       const answer = scrubAnswer(
         { status: 200, headers: { 'content-encoding': coding }, body: source },
         new SecretMatcher([SECRET]),

@@ -24,6 +24,8 @@ export function scrubAnswer(answer: UpstreamAnswer, matcher: SecretMatcher): Ups
   const contentEncoding = String(answer.headers['content-encoding'] ?? '');
   const guard = secretGuardFor(contentEncoding, matcher);
   if (guard) return { status: answer.status, headers, body: guard.from(answer.body) };
+  // undici reports its own destruction as an error: without a listener it would end the process.
+  answer.body.on('error', () => {});
   answer.body.destroy();
   const refused = new Readable({ read() {} });
   refused.destroy(new UnscannableAnswerError(contentEncoding));

@@ -76,4 +76,21 @@ describe('SecretMatcher', () => {
     expect(scrubbed.toString()).not.toContain(KEY.slice(10, 20));
     expect(scrubbed).toHaveLength(KEY.length - 10 + 2);
   });
+
+  it('never leaves half an escape sequence: the JSON around a mask still parses', () => {
+    const matcher = new SecretMatcher([KEY]);
+    const escaped = KEY.replace(
+      /[^A-Za-z0-9]/g,
+      (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
+    for (const json of [
+      JSON.stringify({ echo: escaped }), // a JSON-escaped spelling, escaped again
+      JSON.stringify({ echo: escaped.slice(3, 40) }),
+      JSON.stringify({ echo: `x"${KEY}\\` }),
+    ]) {
+      const scrubbed = matcher.scrubText(json);
+      expect(scrubbed, json).not.toBe(json);
+      expect(() => JSON.parse(scrubbed), scrubbed).not.toThrow();
+    }
+  });
 });

@@ -77,7 +77,7 @@ export class SecretMatcher {
 
   /** A whole text (a header value) with every secret masked; the same string when none is in it. */
   scrubText(text: string): string {
-    const ranges = this.#finder.find(text);
+    const ranges = this.#find(text);
     if (ranges.length === 0) return text;
     const parts: string[] = [];
     let from = 0;
@@ -97,7 +97,7 @@ export class SecretMatcher {
   scrubMessage(message: Buffer, before?: Buffer): { scrubbed: Buffer; matched: boolean } {
     const window = before?.length ? Buffer.concat([before, message]) : message;
     const offset = window.length - message.length;
-    const ranges = this.#finder.find(window.toString('latin1'));
+    const ranges = this.#find(window.toString('latin1'));
     const scrubbed = mask(message, ranges, offset);
     return { scrubbed, matched: scrubbed !== message };
   }
@@ -107,7 +107,7 @@ export class SecretMatcher {
    * the last scan's. On the `final` window nothing is held.
    */
   scan(window: Buffer, carried?: Range, final = false): ScanResult {
-    const ranges = withCarried(this.#finder.find(window.toString('latin1')), carried);
+    const ranges = withCarried(this.#find(window.toString('latin1')), carried);
     const cut = window.length - (final ? 0 : this.#heldSuffix(window));
     const scrubbed = mask(window.subarray(0, cut), ranges, 0);
     const last = ranges.at(-1);
@@ -117,6 +117,11 @@ export class SecretMatcher {
       carried: last && last[1] > cut ? [last[0] - cut, last[1] - cut] : undefined,
       matched: ranges.length > 0,
     };
+  }
+
+  /** The ranges to mask in `text`: what the finder found, widened to whole escape sequences. */
+  #find(text: string): Range[] {
+    return this.#finder.find(text).map((range) => widened(text, range));
   }
 
   /**
@@ -148,6 +153,30 @@ export class SecretMatcher {
     }
     return longest;
   }
+}
+
+/**
+ * `range` widened so that it neither begins nor ends inside a backslash escape
+ * (`\\`, `\"`, `\u002d`): a piece of a JSON-escaped spelling starts or ends
+ * anywhere, and a mask after a lone `\` would break the JSON around it.
+ */
+function widened(text: string, [start, end]: Range): Range {
+  let from = start;
+  // Back to the backslash of a \uXXXX the range starts inside, then over the backslashes before it.
+  for (let back = 1; back <= 5 && from - back >= 0; back += 1) {
+    if (text[from - back] !== '\\') continue;
+    if (back === 1 || text[from - back + 1] === 'u') from -= back;
+    break;
+  }
+  while (from > 0 && text[from - 1] === '\\') from -= 1;
+  let to = end;
+  // Forward to the end of an escape the range stops inside.
+  for (let back = 1; back <= 5 && to - back >= from; back += 1) {
+    if (text[to - back] !== '\\') continue;
+    to = Math.min(text.length, to - back + (text[to - back + 1] === 'u' ? 6 : 2));
+    break;
+  }
+  return to < end ? [from, end] : [from, to];
 }
 
 /** `ranges` (sorted, disjoint) with `carried` joined to those it overlaps, keeping its start. */
