@@ -27,11 +27,19 @@ export function echoSpellings(value: string): string[] {
   ];
 }
 
-/** The request's header values, a `Bearer ` scheme stripped too (the credential alone). */
+/**
+ * Headers whose values are public: not spelled out. Their base64 could equal a
+ * piece of a JWT's payload (base64 of public claims such as an issuer URL on
+ * 127.0.0.1), which the leak scan would report as a leak of the JWT.
+ */
+const PUBLIC_HEADERS =
+  /^(?:host|connection|content-(?:length|type)|accept(?:-.*)?|user-agent|sec-.*|x-amz-(?:date|content-sha256)|amz-sdk-.*)$/;
+
+/** The values of the request's other headers, a `Bearer ` scheme stripped too (the credential alone). */
 function headerValues(headers: http.IncomingHttpHeaders): string[] {
-  return Object.values(headers)
-    .flat()
-    .filter((value): value is string => typeof value === 'string')
+  return Object.entries(headers)
+    .filter(([name]) => !PUBLIC_HEADERS.test(name))
+    .flatMap(([, value]) => [value ?? []].flat())
     .flatMap((value) => [value, value.replace(/^bearer\s+/i, '')]);
 }
 
