@@ -166,6 +166,43 @@ describe('request policies through the real process (more)', () => {
     expect(sockets.handshakes.length).toBe(handshakes);
   });
 
+  it('WebSocket sessions: each response.create is checked (refused with an error event, the session goes on) and aliased', async () => {
+    const gateway = await start(
+      {
+        AWF_DISALLOWED_MODELS: '["*opus*"]',
+        AWF_MODEL_ALIASES: JSON.stringify({ models: { fast: ['openai/gpt-4o-mini'] } }),
+      },
+      sockets.url,
+    );
+    const session = new WebSocket(`${gateway.url('openai').replace('http:', 'ws:')}/v1/responses`);
+    const received: string[] = [];
+    session.on('message', (data: Buffer) => received.push(data.toString()));
+    await new Promise<void>((resolve, reject) => {
+      session.once('open', () => resolve());
+      session.once('error', reject);
+    });
+    const create = (model: string) => JSON.stringify({ type: 'response.create', model });
+
+    session.send(create('claude-opus-4'));
+    await vi.waitFor(() => expect(received).toHaveLength(1));
+    const refusal = JSON.parse(received[0]!) as {
+      type: string;
+      status: number;
+      error: { code: string; message: string };
+    };
+    expect(refusal).toMatchObject({ type: 'error', status: 400 });
+    expect(refusal.error.code).toBe('model_not_allowed');
+    expect(refusal.error.message).toMatch(/AWF_DISALLOWED_MODELS/);
+
+    // The socket is still open; the echoing upstream hands back what it was sent, in order,
+    // so once the aliased message is back, a relayed refused one would have come back first.
+    session.send(create('fast'));
+    const aliased = create('gpt-4o-mini');
+    await vi.waitFor(() => expect(received).toContain(aliased));
+    expect(received).toEqual([received[0], aliased]);
+    session.close();
+  });
+
   describe('model policy: Anthropic and Google shapes, and the bypasses', () => {
     let gateway: GatewayProcess;
     beforeAll(async () => {

@@ -19,7 +19,9 @@ import { forwardedRequestHeaders } from './header-hygiene.ts';
 import { readPrefix, type Peeked } from './read-prefix.ts';
 import {
   combineObservers,
+  screenMessage,
   type AnswerObserver,
+  type MessageScreening,
   type ProxiedRequest,
   type RequestHook,
 } from './request-hooks.ts';
@@ -74,6 +76,8 @@ export type ForwardResult =
       readonly answer: UpstreamAnswer;
       /** Fed by the transport with what reaches the client (body chunks or WebSocket messages). */
       readonly observer: AnswerObserver | undefined;
+      /** The hooks' say on each later client message of this request (a WebSocket session). */
+      readonly screenMessage: (message: Buffer) => MessageScreening;
     }
   | { readonly kind: 'error'; readonly error: GatewayErrorResponse }
   /** The client went away first: nothing is answered. */
@@ -265,7 +269,9 @@ export class RoutePipeline {
       const observer = combineObservers(
         this.#deps.hooks.flatMap((hook) => hook.onAnswer?.(proxied, scrubbed) ?? []),
       );
-      return { kind: 'answer', answer: scrubbed, observer };
+      const screen = (message: Buffer) =>
+        screenMessage(this.#deps.hooks, proxied, message, this.#redact);
+      return { kind: 'answer', answer: scrubbed, observer, screenMessage: screen };
     }
     throw new Error('unreachable: the replay returns');
   }

@@ -5,7 +5,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { RouteConfig } from '../config/gateway-config.ts';
 import type { GatewayErrorResponse } from '../proxy/gateway-errors.ts';
 import { relayedResponseHeaders } from '../proxy/header-hygiene.ts';
-import { observeBody, type AnswerObserver } from '../proxy/request-hooks.ts';
+import { observeBody, type AnswerObserver, type MessageScreening } from '../proxy/request-hooks.ts';
 import type { SecretMatcher } from '../proxy/secret-matcher.ts';
 import { SecretMatcherCache } from '../proxy/secret-matcher-cache.ts';
 import {
@@ -82,18 +82,13 @@ export function attachWebSocketProxy(
   // The secrets among the headers a handshake was sent with: the credential, whatever the auth.
   const matchers = new SecretMatcherCache((value) => deps.redactor.secretsIn(value));
 
-  const handle = async (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    const startedAt = performance.now();
-    const trace: ForwardTrace = { replayed: false };
-    const done = (status: number) =>
-      record({
-        method: request.method ?? 'GET',
-        target: request.url ?? '/',
-        status,
-        durationMs: performance.now() - startedAt,
-        websocket: true,
-        trace,
-      });
+  const handle = async (
+    request: http.IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    trace: ForwardTrace,
+    done: (status: number) => void,
+  ) => {
     const refuse = (error: GatewayErrorResponse) => {
       writeRawResponse(socket, error);
       done(error.status);
@@ -191,7 +186,7 @@ export function attachWebSocketProxy(
     wss.handleUpgrade(request, socket, head, (client) => {
       const pair = { client, upstream: opened };
       open.add(pair);
-      relay(client, opened);
+      relay(client, opened, { screen: result.screenMessage });
       relay(opened, client, {
         observer: result.observer,
         scrub: matchers.matcherFor(Object.values(sentHeaders)),
@@ -203,12 +198,33 @@ export function attachWebSocketProxy(
 
   server.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    handle(request, socket, head).catch((error: unknown) => {
+    const startedAt = performance.now();
+    const trace: ForwardTrace = { replayed: false };
+    let recorded = false;
+    const done = (status: number) => {
+      if (recorded) return;
+      recorded = true;
+      record({
+        method: request.method ?? 'GET',
+        target: request.url ?? '/',
+        status,
+        durationMs: performance.now() - startedAt,
+        websocket: true,
+        trace,
+      });
+    };
+    handle(request, socket, head, trace, done).catch((error: unknown) => {
       deps.logger.error(
         { event: 'websocket.failed', route: route.name, message: deps.redactor.describe(error) },
         'websocket handshake failed',
       );
-      socket.destroy();
+      // Answered as the HTTP path answers an unexpected failure, unless something was already.
+      if (recorded) return socket.destroy();
+      writeRawResponse(
+        socket,
+        pipeline.error('upstream_unreachable', 'the WebSocket handshake failed'),
+      );
+      done(502);
     });
   });
 
@@ -226,6 +242,8 @@ export function attachWebSocketProxy(
 
 /** What a relay does to the messages it passes on. */
 interface RelayOptions {
+  /** Decides on each message: relayed (maybe replaced), or refused with an answer to its sender. */
+  readonly screen?: ((message: Buffer) => MessageScreening) | undefined;
   /** Sees each message relayed (as relayed), then how the socket closed. */
   readonly observer?: AnswerObserver | undefined;
   /** Masks these secrets in each message (lengths kept), also where one continues from the previous message. */
@@ -234,12 +252,21 @@ interface RelayOptions {
 
 /** Relays messages and the close of `from` to `to`. */
 function relay(from: WebSocket, to: WebSocket, options: RelayOptions = {}): void {
-  const { observer, scrub } = options;
+  const { screen, observer, scrub } = options;
   // The end of the previous message: a secret split across two messages is masked where it continues.
   let tail: Buffer | undefined;
   from.on('message', (data: RawData, isBinary: boolean) => {
     if (to.readyState !== WebSocket.OPEN) return;
     let message = toBuffer(data);
+    if (screen) {
+      const screened = screen(message);
+      if ('reply' in screened) {
+        // Refused (a policy): not relayed; the sender hears why and the session goes on.
+        if (from.readyState === WebSocket.OPEN) from.send(screened.reply);
+        return;
+      }
+      message = screened.relay;
+    }
     if (scrub && !scrub.empty) {
       const previous = tail;
       const keep = scrub.longest - 1;
