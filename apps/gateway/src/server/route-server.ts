@@ -1,5 +1,4 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { RouteCredential } from '@keyless/auth-core';
 import Fastify, {
   LogController,
@@ -10,7 +9,6 @@ import Fastify, {
 } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { RouteConfig } from '../config/gateway-config.ts';
-import type { GatewayErrorCode } from '../proxy/error-codes.ts';
 import { sendGatewayError } from '../proxy/gateway-errors.ts';
 import { relayedResponseHeaders } from '../proxy/header-hygiene.ts';
 import {
@@ -23,8 +21,8 @@ import { readBody } from '../proxy/read-body.ts';
 import { observeBody } from '../proxy/request-hooks.ts';
 import { RequestRefusedError } from '../proxy/request-refused.ts';
 import { isWebSocketUpgrade } from '../proxy/websocket-handshake.ts';
+import { frameworkErrorOptions } from './framework-errors.ts';
 import { routeHealth } from './health.ts';
-import { writeRawResponse } from './raw-response.ts';
 import { requestRecorder } from './request-log.ts';
 import type { RouteServerDeps } from './route-server-deps.ts';
 import { attachWebSocketProxy, type WebSocketProxy } from './websocket-proxy.ts';
@@ -80,16 +78,8 @@ export async function createRouteServer(
     // The router decodes paths and refuses malformed escapes (`/v1/%zz`) that SPEC section 6
     // forwards byte for byte: route those by a stand-in; the handler reads `originalUrl`.
     rewriteUrl: routableUrl,
-    // Fastify's own refusals in the route's error shape.
-    frameworkErrors: (error, _request, reply) => {
-      sendGatewayError(reply, pipeline.error('bad_request_target', error.message));
-    },
-    // Requests Node cannot parse never reach Fastify: answer them in the route's shape too.
-    clientErrorHandler: (error: NodeJS.ErrnoException, socket: Duplex) => {
-      if (error.code === 'ECONNRESET' || socket.destroyed) return;
-      writeRawResponse(socket, pipeline.error(clientErrorCode(error.code), clientErrorText(error)));
-      socket.destroy();
-    },
+    // Fastify's and Node's own refusals in the route's error shape.
+    ...frameworkErrorOptions((code, message) => pipeline.error(code, message)),
   });
 
   app.decorateRequest('keyless', null as unknown as ForwardTrace);
@@ -112,8 +102,9 @@ export async function createRouteServer(
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
 
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
-    // A client that went away mid-body is not a failure of the gateway: nobody reads an answer.
-    if (request.raw.destroyed) return reply.code(CLIENT_CLOSED).send();
+    // A client that went away is not a failure of the gateway: nobody reads an answer. (Its
+    // socket, not the request: a request stream is destroyed once its body was read.)
+    if (request.raw.socket.destroyed) return reply.code(CLIENT_CLOSED).send();
     const refusal =
       error instanceof RequestRefusedError
         ? pipeline.error(error.code, error.message, error.headers)
@@ -211,18 +202,4 @@ function routableUrl(request: IncomingMessage): string {
   } catch {
     return queryAt < 0 ? UNDECODABLE_PATH : `${UNDECODABLE_PATH}${url.slice(queryAt)}`;
   }
-}
-
-function clientErrorCode(code: string | undefined): GatewayErrorCode {
-  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return 'request_timeout';
-  if (code === 'HPE_HEADER_OVERFLOW') return 'headers_too_large';
-  return 'bad_request';
-}
-
-function clientErrorText(error: NodeJS.ErrnoException): string {
-  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-    return 'the request was not received in time (KEYLESS_REQUEST_TIMEOUT_MS)';
-  }
-  if (error.code === 'HPE_HEADER_OVERFLOW') return 'request headers too large';
-  return `malformed HTTP request (${error.code ?? 'parse error'})`;
 }
