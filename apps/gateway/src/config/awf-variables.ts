@@ -183,7 +183,11 @@ export const AWF_VARIABLES: readonly AwfVariable[] = [
   row('AWF_RATE_LIMIT_ENABLED', 'supported', `${RATE_LIMITS}; \`false\` switches them off`),
   row('AWF_RATE_LIMIT_RPM', 'supported', RATE_LIMITS),
   row('AWF_RATE_LIMIT_RPH', 'supported', RATE_LIMITS),
-  row('AWF_RATE_LIMIT_BYTES_PM', 'supported', RATE_LIMITS),
+  row(
+    'AWF_RATE_LIMIT_BYTES_PM',
+    'supported',
+    `${RATE_LIMITS}; 413 \`payload_too_large\` for a body larger than the limit`,
+  ),
   row('AWF_ALLOWED_MODELS', 'supported', MODEL_POLICY),
   row('AWF_DISALLOWED_MODELS', 'supported', MODEL_POLICY),
   row('AWF_MODEL_ALIASES', 'supported', `${MODEL_POLICY}; aliases rewrite body models only`),
