@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { STACK_ROUTES } from '@keyless/fakes';
 import { describe, expect, it } from 'vitest';
+import { alive } from '../harness/processes.ts';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
@@ -48,15 +49,6 @@ function gatewayPid(output: string): number {
   const pid = /pid (\d+)/.exec(output)?.[1];
   if (!pid) throw new Error(`no gateway pid in:\n${output}`);
   return Number(pid);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
