@@ -1,4 +1,4 @@
-import { KeylessError, readJwtClaims, settingLabel } from '@keyless/auth-core';
+import { KeylessError, presentedClaims, settingLabel } from '@keyless/auth-core';
 import type { AzureConfig } from './azure-config.ts';
 import {
   AZURE_AUTHORITY_HOST,
@@ -322,23 +322,12 @@ function assertionClaims(
   assertion: string | undefined,
   audience: string,
 ): { iss: string; sub: string; aud: string } {
-  const fallback = {
-    iss: 'https://token.actions.githubusercontent.com',
-    sub: "<the job's GitHub token subject>",
-    aud: audience,
+  const { iss, sub, aud } = presentedClaims(assertion);
+  return {
+    iss: iss ?? 'https://token.actions.githubusercontent.com',
+    sub: sub ?? "<the job's GitHub token subject>",
+    aud: aud ?? audience,
   };
-  if (!assertion) return fallback;
-  try {
-    const { claims } = readJwtClaims(assertion);
-    const aud = Array.isArray(claims['aud']) ? claims['aud'].join(',') : claims['aud'];
-    return {
-      iss: typeof claims['iss'] === 'string' ? claims['iss'] : fallback.iss,
-      sub: typeof claims['sub'] === 'string' ? claims['sub'] : fallback.sub,
-      aud: typeof aud === 'string' ? aud : fallback.aud,
-    };
-  } catch {
-    return fallback;
-  }
 }
 
 function causeChain(error: unknown): Record<string, unknown>[] {
