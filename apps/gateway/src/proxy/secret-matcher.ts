@@ -35,8 +35,8 @@ export function maskOf(secret: string | Buffer | number): Buffer {
 /**
  * Finds a credential's secrets in bytes on their way to the client, in every
  * spelling the redactor knows (auth-core's SecretFinder: raw, URL-, form-,
- * JSON-, HTML-encoded, base64 at each alignment; encoded forms
- * case-insensitively; any run of 16 characters of a raw form). A stream is
+ * JSON-, HTML-encoded, base64 at each alignment; ASCII case ignored; any run
+ * of 16 characters of any spelling). A stream is
  * scanned in windows: the caller emits `scrubbed`, and prepends `held` (the
  * trailing bytes that may begin or continue a secret) to the next chunk, so
  * that no secret split across chunks escapes, while bytes that cannot be part
@@ -44,10 +44,8 @@ export function maskOf(secret: string | Buffer | number): Buffer {
  */
 export class SecretMatcher {
   readonly #finder: SecretFinder;
-  /** Raw spellings (any run counts), as lower-cased bytes. */
-  readonly #raw: readonly Buffer[];
-  /** Encoded spellings (only the whole counts), as lower-cased bytes. */
-  readonly #whole: readonly Buffer[];
+  /** The spellings (any long enough run of one counts), as lower-cased bytes. */
+  readonly #spellings: readonly Buffer[];
   /** Bytes that occur in some spelling (both cases of a letter): a window ending in another byte holds nothing. */
   readonly #inSpelling = new Uint8Array(256);
   /** Length of the longest spelling, bytes. */
@@ -56,19 +54,14 @@ export class SecretMatcher {
   /** The secrets of one credential; those shorter than the redactor's minimum are ignored. */
   constructor(secrets: Iterable<string>) {
     this.#finder = new SecretFinder(secrets);
-    const raw: Buffer[] = [];
-    const whole: Buffer[] = [];
-    for (const { lower, partial } of this.#finder.spellings) {
-      const bytes = Buffer.from(lower, 'latin1');
-      (partial ? raw : whole).push(bytes);
+    this.#spellings = this.#finder.spellings.map((lower) => Buffer.from(lower, 'latin1'));
+    for (const bytes of this.#spellings) {
       for (const byte of bytes) {
         this.#inSpelling[byte] = 1;
         if (byte >= 97 && byte <= 122) this.#inSpelling[byte - 32] = 1;
       }
     }
-    this.#raw = raw;
-    this.#whole = whole;
-    this.longest = Math.max(0, ...[...raw, ...whole].map((bytes) => bytes.length));
+    this.longest = Math.max(0, ...this.#spellings.map((bytes) => bytes.length));
   }
 
   get empty(): boolean {
@@ -126,23 +119,15 @@ export class SecretMatcher {
 
   /**
    * Length of the longest suffix of `window` that may be the start of a
-   * secret: a proper prefix of an encoded spelling, or any piece of a raw one
-   * (a run may become long enough with the next chunk, or continue one).
+   * secret: any piece of a spelling (a run may become long enough with the
+   * next chunk, or continue one).
    */
   #heldSuffix(window: Buffer): number {
     const n = window.length;
     if (n === 0 || this.#inSpelling[window[n - 1]!] === 0) return 0;
     let longest = 0;
-    for (const form of this.#whole) {
-      for (let length = Math.min(form.length - 1, n); length > longest; length -= 1) {
-        if (foldedEqual(window, n - length, form, 0, length)) {
-          longest = length;
-          break;
-        }
-      }
-    }
     const last = fold(window[n - 1]!);
-    for (const form of this.#raw) {
+    for (const form of this.#spellings) {
       // Every place the window's last byte could sit in the spelling, extended backwards.
       for (let at = form.indexOf(last); at >= 0; at = form.indexOf(last, at + 1)) {
         let length = 1;
@@ -203,12 +188,4 @@ function mask(bytes: Buffer, ranges: readonly Range[], offset: number): Buffer {
     maskOf(end - start).copy(out, from, from - (start - offset), to - (start - offset));
   }
   return out;
-}
-
-/** True when `window[start..start+length]` equals `form[from..]`, ASCII letters folded. */
-function foldedEqual(window: Buffer, start: number, form: Buffer, from: number, length: number) {
-  for (let i = 0; i < length; i += 1) {
-    if (fold(window[start + i]!) !== form[from + i]) return false;
-  }
-  return true;
 }
