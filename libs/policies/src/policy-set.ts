@@ -9,7 +9,14 @@ import type {
   Usage,
 } from './policy.ts';
 import { decodeBody, encodeBody } from './request-body.ts';
-import { bodyModel, pathModel, queryModel, readJsonBody, type JsonBody } from './request-model.ts';
+import {
+  bodyModel,
+  namedModel,
+  pathModel,
+  readJsonBody,
+  type JsonBody,
+  type NamedModel,
+} from './request-model.ts';
 
 /** A plugin whose settings switched it on, with its validated config. */
 export interface ConfiguredPolicy {
@@ -178,9 +185,7 @@ const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
  * asks for the model or the JSON (and never when the path names the model).
  */
 function httpRequest(input: PolicyInput): PolicyRequest {
-  let inPath: string | undefined | null = null;
   let body: { json: JsonBody; unreadable?: string } | undefined;
-  const path = () => (inPath === null ? (inPath = pathModel(input.path)) : inPath);
   const read = () => {
     if (body) return body;
     const decoded = decodeBody(input.body, input.contentEncoding);
@@ -193,23 +198,17 @@ function httpRequest(input: PolicyInput): PolicyRequest {
     const parsed = read().json;
     return parsed.kind === 'object' ? parsed.value : undefined;
   };
-  const named = (): { model: string; modelIn: 'body' | 'path' } | undefined => {
-    const fromPath = path();
-    if (fromPath !== undefined) return { model: fromPath, modelIn: 'path' };
-    const fromBody = bodyModel(json());
-    if (fromBody !== undefined) return { model: fromBody, modelIn: 'body' };
-    const fromQuery = queryModel(input.path);
-    return fromQuery === undefined ? undefined : { model: fromQuery, modelIn: 'path' };
-  };
+  let named: NamedModel | undefined | null = null;
+  const model = () => (named === null ? (named = namedModel(input.path, json)) : named);
   return {
     route: input.route,
     method: input.method,
     path: input.path,
     get model() {
-      return named()?.model;
+      return model()?.model;
     },
     get modelIn() {
-      return named()?.modelIn;
+      return model()?.modelIn;
     },
     get jsonBody() {
       return json() !== undefined;
@@ -218,7 +217,7 @@ function httpRequest(input: PolicyInput): PolicyRequest {
       return json();
     },
     get unreadable() {
-      return path() === undefined ? read().unreadable : undefined;
+      return pathModel(input.path) === undefined ? read().unreadable : undefined;
     },
     bodyBytes: input.body?.length ?? 0,
     websocket: input.websocket,

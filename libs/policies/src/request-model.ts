@@ -42,12 +42,18 @@ export function bodyModel(json: Readonly<Record<string, unknown>> | undefined): 
   return json && typeof json.model === 'string' && json.model !== '' ? json.model : undefined;
 }
 
-/** The model a request names, in its path or in its JSON body's `model` field. */
-export function requestModel(path: string, body: Uint8Array | undefined): NamedModel | undefined {
+/**
+ * The model a request names: in its path, else in its JSON body's `model`
+ * field (`json` is asked only then: reading a body may mean decompressing
+ * it), else in its `?model=`.
+ */
+export function namedModel(
+  path: string,
+  json: () => Readonly<Record<string, unknown>> | undefined,
+): NamedModel | undefined {
   const inPath = pathModel(path);
   if (inPath !== undefined) return { model: inPath, modelIn: 'path' };
-  const parsed = readJsonBody(body);
-  const inBody = bodyModel(parsed.kind === 'object' ? parsed.value : undefined);
+  const inBody = bodyModel(json());
   if (inBody !== undefined) return { model: inBody, modelIn: 'body' };
   const inQuery = queryModel(path);
   return inQuery === undefined ? undefined : { model: inQuery, modelIn: 'path' };
@@ -92,18 +98,6 @@ export function readJsonBody(body: Uint8Array | undefined, declaredJson = false)
   return parsed && typeof parsed === 'object' && !Array.isArray(parsed)
     ? { kind: 'object', value: parsed as Record<string, unknown> }
     : { kind: 'other' };
-}
-
-/** True when the body is a JSON object (a body model can then be added or replaced). */
-export function hasJsonObjectBody(body: Uint8Array | undefined): boolean {
-  return readJsonBody(body).kind === 'object';
-}
-
-/** `body` with its `model` field replaced (the body must be a JSON object). */
-export function rewriteBodyModel(body: Uint8Array | undefined, model: string): Buffer {
-  const json = readJsonBody(body);
-  if (json.kind !== 'object') throw new Error('the request body is not a JSON object');
-  return Buffer.from(JSON.stringify({ ...json.value, model }), 'utf8');
 }
 
 function decode(segment: string): string {
