@@ -19,6 +19,12 @@ export interface LoggerOptions {
   destination?: pino.DestinationStream;
   /** Default `json`; `auto` is `pretty` when the destination is a terminal. */
   format?: LogFormat;
+  /**
+   * The pretty format's message for a line logged without one (undefined:
+   * none): a person reads the message first, while JSON lines stay as small
+   * as the fields.
+   */
+  prettyMessage?: (line: Readonly<Record<string, unknown>>) => string | undefined;
 }
 
 /**
@@ -48,10 +54,19 @@ function destinationOf(options: LoggerOptions): pino.DestinationStream {
   // pino-pretty's synchronous stream keeps that property (its stdout stream drops EPIPE).
   // Colours only on a terminal, so that `KEYLESS_LOG_FORMAT=pretty > file` stays plain text;
   // on stdout pino-pretty decides (NO_COLOR, FORCE_COLOR, TERM).
+  const { prettyMessage } = options;
   return PinoPretty({
     destination: destination ?? 1,
     sync: true,
     ignore: 'pid,hostname',
+    ...(prettyMessage
+      ? {
+          messageFormat: (line: Record<string, unknown>, messageKey: string) =>
+            typeof line[messageKey] === 'string'
+              ? (line[messageKey] as string)
+              : (prettyMessage(line) ?? ''),
+        }
+      : {}),
     ...(destination && !terminal ? { colorize: false } : {}),
   });
 }

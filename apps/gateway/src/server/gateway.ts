@@ -19,6 +19,7 @@ import { startPolicies } from '../policies/start-policies.ts';
 import { startUsage } from '../usage/start-usage.ts';
 import { createGatewayMetrics } from './gateway-metrics.ts';
 import { createManagementServer } from './management-server.ts';
+import { requestLineMessage } from './request-log.ts';
 import { createRouteServer } from './route-server.ts';
 import type { RouteServerDeps } from './route-server-deps.ts';
 import type { WebSocketProxy } from './websocket-proxy.ts';
@@ -60,7 +61,12 @@ export async function startGateway(
   if (config.clientKey) redactor.register(config.clientKey);
   for (const secret of egressProxySecrets(config.egress)) redactor.register(secret);
 
-  const logger = createLogger({ level: config.logLevel, format: config.logFormat, redactor });
+  const logger = createLogger({
+    level: config.logLevel,
+    format: config.logFormat,
+    redactor,
+    prettyMessage: requestLineMessage,
+  });
   const registry = new Registry();
   const metrics = createGatewayMetrics(registry);
   const credentialMetrics = createCredentialMetrics(registry);

@@ -21,25 +21,29 @@ export function requestRecorder(
 ): (record: RequestRecord) => void {
   return ({ method, target, status, durationMs, websocket, trace }) => {
     metrics.requests.inc({ route, status: String(status) });
-    const path = target.split('?', 1)[0];
-    const ms = Math.round(durationMs);
-    // The message is what a person reads first in the pretty format; the fields are for machines.
-    log.info(
-      {
-        event: 'request',
-        method,
-        path,
-        status,
-        durationMs: ms,
-        upstreamStatus: trace.upstreamStatus,
-        credentialAgeS:
-          trace.credentialAcquiredAt === undefined
-            ? undefined
-            : Math.round((Date.now() - trace.credentialAcquiredAt) / 1000),
-        replayed: trace.replayed,
-        ...(websocket ? { websocket } : {}),
-      },
-      `${websocket ? 'WebSocket ' : ''}${method} ${path} ${status} ${ms}ms`,
-    );
+    log.info({
+      event: 'request',
+      method,
+      path: target.split('?', 1)[0],
+      status,
+      durationMs: Math.round(durationMs),
+      upstreamStatus: trace.upstreamStatus,
+      credentialAgeS:
+        trace.credentialAcquiredAt === undefined
+          ? undefined
+          : Math.round((Date.now() - trace.credentialAcquiredAt) / 1000),
+      replayed: trace.replayed,
+      ...(websocket ? { websocket } : {}),
+    });
   };
+}
+
+/**
+ * What a person reads first of a request line in the pretty format
+ * (`POST /v1/chat/completions 200 12ms`); JSON lines carry only the fields.
+ */
+export function requestLineMessage(line: Readonly<Record<string, unknown>>): string | undefined {
+  if (line['event'] !== 'request') return undefined;
+  const { method, path, status, durationMs, websocket } = line;
+  return `${websocket ? 'WebSocket ' : ''}${String(method)} ${String(path)} ${String(status)} ${String(durationMs)}ms`;
 }
